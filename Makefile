@@ -1,0 +1,31 @@
+# conventions-extract: `make extract` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+INPUT ?= samples
+OUTPUT ?= outputs
+ARGS ?=
+
+.PHONY: extract test lint bench system-deps clean
+
+extract: $(STAMP) system-deps
+	$(PY) -m pipeline extract $(INPUT) -o $(OUTPUT) $(ARGS)
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pipeline tests
+	$(VENV)/bin/ruff format --check pipeline tests
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+clean:
+	rm -rf $(VENV) outputs

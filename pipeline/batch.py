@@ -1,0 +1,146 @@
+"""Run the pipeline over many files: one record or one error line per file, never a crash."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.dataset import convention_id
+from pipeline.nlp import load_nlp
+from pipeline.patterns import Patterns, load_patterns
+from pipeline.read import SUFFIXES, ReadError, read_file
+from pipeline.record import extract_document
+from pipeline.segment import NotAConvention
+from pipeline.write import write_dataset
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    max_mb: float = 60.0
+    jobs: int = 0  # 0: all cores
+    use_spacy: bool = True
+
+
+@dataclass(slots=True)
+class Outcome:
+    path: str
+    record: dict | None = None
+    error: dict | None = None
+
+
+@dataclass(slots=True)
+class Summary:
+    records: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def line(self) -> str:
+        kinds: dict[str, int] = {}
+        for error in self.errors:
+            kinds[error["type_erreur"]] = kinds.get(error["type_erreur"], 0) + 1
+        detail = "".join(f", {count} {kind}" for kind, count in sorted(kinds.items()))
+        return f"{len(self.records)} conventions extracted, {len(self.errors)} files not extracted{detail}"
+
+
+def collect(paths: list[Path]) -> list[Path]:
+    """The readable files under the given paths, recursively, in a stable order."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += [p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES]
+        else:
+            files.append(path)
+    return files
+
+
+class Worker:
+    """What one process loads once: the patterns and the spaCy model."""
+
+    patterns: Patterns | None = None
+    nlp = None
+    options = Options()
+
+
+def start_worker(options: Options) -> None:
+    Worker.options = options
+    Worker.patterns = load_patterns()
+    Worker.nlp = load_nlp() if options.use_spacy else None
+
+
+def process(path: Path) -> Outcome:
+    try:
+        doc = read_file(path, int(Worker.options.max_mb * 1e6))
+        record = extract_document(doc, Worker.patterns, Worker.nlp)
+    except ReadError as error:
+        return failed(path, error.kind, error)
+    except NotAConvention as error:
+        return failed(path, "not_a_convention", error)
+    except Exception as error:  # one bad file must never stop the batch
+        log.exception("unexpected error on %s", path)
+        return failed(path, "internal_error", f"{type(error).__name__}: {error}")
+    record = {"id": convention_id(doc.text), **record}
+    return Outcome(str(path), record=record)
+
+
+def failed(path: Path, kind: str, error: object) -> Outcome:
+    message = " ".join(str(error).split()) or kind
+    return Outcome(str(path), error={"fichier": str(path), "type_erreur": kind, "message": message})
+
+
+def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summary:
+    files = collect(paths)
+    jobs = min(options.jobs or os.cpu_count() or 1, max(len(files), 1))
+    summary = Summary()
+    seen: dict[str, str] = {}
+    for outcome in outcomes(files, jobs, options):
+        if outcome.error:
+            summary.errors.append(outcome.error)
+            log.info("%s: %s", outcome.path, outcome.error["message"])
+            continue
+        first = seen.setdefault(outcome.record["id"], outcome.path)
+        if first != outcome.path:
+            summary.errors.append(
+                {
+                    "fichier": outcome.path,
+                    "type_erreur": "duplicate",
+                    "message": f"same convention as {first}",
+                }
+            )
+            continue
+        summary.records.append(outcome.record)
+    write_dataset(summary.records, summary.errors, outdir)
+    return summary
+
+
+def outcomes(files: list[Path], jobs: int, options: Options):
+    progress = progress_bar(len(files))
+    if jobs <= 1:
+        start_worker(options)
+        results = map(process, files)
+        yield from tracked(results, progress)
+        return
+    with ProcessPoolExecutor(jobs, initializer=start_worker, initargs=(options,)) as pool:
+        yield from tracked(pool.map(process, files, chunksize=4), progress)
+
+
+def tracked(results, progress):
+    for outcome in results:
+        if progress:
+            progress.update()
+        yield outcome
+    if progress:
+        progress.close()
+
+
+def progress_bar(total: int):
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", desc="extract")

@@ -1,0 +1,50 @@
+"""Command line: `python -m pipeline extract PATH... -o OUTDIR` and the other commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.batch import Options, run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log each file as it is read.")
+def cli(verbose: bool) -> None:
+    """Turn conventions de délégation de gestion into an open dataset."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    default="outputs",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the dataset.",
+)
+@click.option("-j", "--jobs", default=0, show_default="all cores", help="Files read in parallel.")
+@click.option(
+    "--max-mb", default=60.0, show_default=True, help="Files larger than this are reported, not read."
+)
+@click.option("--no-spacy", is_flag=True, help="Decide person names by rules only (faster start).")
+def extract(paths: tuple[Path, ...], outdir: Path, jobs: int, max_mb: float, no_spacy: bool) -> None:
+    """Read conventions (.txt, .pdf, images) from files or folders; write the dataset to OUTDIR."""
+    options = Options(max_mb=max_mb, jobs=jobs, use_spacy=not no_spacy)
+    summary = run(list(paths), outdir, options)
+    for error in summary.errors:
+        click.echo(f"{error['fichier']}: {error['type_erreur']}: {error['message']}", err=True)
+    click.echo(summary.line)
+    if not summary.records and not summary.errors:
+        click.echo("no readable file (.txt, .pdf, .png, .jpg, .tif) found", err=True)
+    sys.exit(1 if summary.errors or not summary.records else 0)
+
+
+def main() -> None:
+    cli(prog_name="python -m pipeline")

@@ -1,0 +1,56 @@
+"""The dataset's tables: records flattened into rows that follow the Table Schemas."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+
+SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
+TABLES = ("conventions", "montants", "signataires")
+JOIN = " | "
+
+
+@cache
+def schema(table: str) -> dict:
+    return json.loads((SCHEMAS_DIR / f"{table}.schema.json").read_text(encoding="utf-8"))
+
+
+def columns(table: str) -> list[str]:
+    return [field["name"] for field in schema(table)["fields"]]
+
+
+def convention_id(text: str) -> str:
+    """From the text's words only, so that spacing and line breaks do not change it."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:16]
+
+
+def flatten(record: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}_"))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def convention_row(record: dict) -> dict:
+    flat = flatten({k: v for k, v in record.items() if k not in ("evidence", "pages")})
+    flat["produits"] = JOIN.join(record["produits"])
+    flat["avertissements"] = JOIN.join(record["warnings"])
+    return {name: flat.get(name) for name in columns("conventions")}
+
+
+def child_rows(record: dict, table: str) -> list[dict]:
+    keys = {"convention_id": record["id"], "fichier_source": record["fichier_source"]}
+    return [{name: {**keys, **item}.get(name) for name in columns(table)} for item in record[table]]
+
+
+def tables(records: list[dict]) -> dict[str, list[dict]]:
+    return {
+        "conventions": [convention_row(r) for r in records],
+        "montants": [row for r in records for row in child_rows(r, "montants")],
+        "signataires": [row for r in records for row in child_rows(r, "signataires")],
+    }

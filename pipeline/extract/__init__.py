@@ -1,0 +1,1 @@
+"""Extractors: pure functions from a document and its patterns to candidate values."""

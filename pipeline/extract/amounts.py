@@ -1,0 +1,170 @@
+"""Amounts of credits: from AE/CP tables, or from prose, in figures or in words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.extract.values import parse_number, words_to_number
+from pipeline.model import Candidate, Document
+from pipeline.patterns import Patterns
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    annee: int | None
+    type_credit: str | None
+    montant: int | float
+    produit: str | None
+    estimation: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str
+    start: int  # offset in Document.text
+
+
+def extract_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
+    found = table_amounts(doc, patterns)
+    return found or prose_amounts(doc, patterns)
+
+
+def lines_of(text: str) -> list[Cell]:
+    return [Cell(m[0], m.start()) for m in re.finditer(r"[^\n]*", text) if m[0].strip()]
+
+
+def cells_of(line: Cell) -> list[Cell]:
+    cells, position = [], line.start
+    for part in line.text.split("\t"):
+        cells.append(Cell(part, position))
+        position += len(part) + 1
+    return cells
+
+
+def header_key(text: str, patterns: Patterns) -> tuple[str, object] | None:
+    """What a header or row label names: ("type", "AE") or ("year", 2020)."""
+    for kind in patterns["amounts"]["credit_types"]:
+        if patterns.regex("amounts", "credit_types", kind).match(text.strip()):
+            return ("type", kind)
+    year = patterns.regex("amounts", "year").match(text.strip())
+    if year:
+        return ("year", int(year["year"]))
+    return None
+
+
+def table_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
+    found, columns = [], None
+    for line in lines_of(doc.plain):
+        cells = cells_of(line)
+        if len(cells) < 2:
+            columns = None
+            continue
+        keys = [header_key(cell.text, patterns) for cell in cells[1:]]
+        if any(keys) and not any(amounts_in(doc, c, patterns) for c in cells):
+            columns = keys
+            continue
+        row = header_key(cells[0].text, patterns)
+        if columns and row:
+            found += row_amounts(doc, patterns, row, columns, cells[1:])
+    return found
+
+
+def row_amounts(doc, patterns, row, columns, cells) -> list[Candidate]:
+    found = []
+    for key, cell in zip(columns, cells, strict=False):
+        if not key or key[0] == row[0]:
+            continue
+        labels = dict([row, key])
+        for amount, start, end, product, estimate in amounts_in(doc, cell, patterns):
+            value = Amount(labels.get("year"), labels.get("type"), amount, product, estimate)
+            found.append(Candidate(value, doc.evidence(start, end), 0.9, "amounts.table"))
+    return found
+
+
+def amounts_in(doc: Document, cell: Cell, patterns: Patterns) -> list[tuple]:
+    """Each amount of a cell: (value, start, end, product named before it, estimate)."""
+    found, previous = [], 0
+    for match in patterns.regex("values", "amount").finditer(cell.text):
+        before = cell.text[previous : match.start()]
+        product = patterns.regex("amounts", "product").search(before)
+        estimate = patterns.regex("amounts", "estimation_after").match(cell.text, match.end())
+        previous = estimate.end() if estimate else match.end()
+        found.append(
+            (
+                parse_number(match["number"], match["cents"]),
+                cell.start + match.start(),
+                cell.start + match.end(),
+                product["product"] if product else None,
+                bool(estimate),
+            )
+        )
+    return found
+
+
+def prose_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
+    found: dict[Amount, Candidate] = {}
+    for sentence in sentences(doc.plain):
+        if not patterns.regex("amounts", "money_context").search(sentence.text):
+            continue
+        for value, start, end, rule in figures_and_words(sentence, patterns):
+            context = sentence.text
+            amount = Amount(
+                year_in(context, patterns),
+                type_in(context, patterns),
+                value,
+                None,
+                bool(patterns.regex("amounts", "estimation_after").match(doc.plain, end)),
+            )
+            found.setdefault(amount, Candidate(amount, doc.evidence(start, end), 0.75, rule))
+    return list(found.values())
+
+
+def sentences(text: str) -> list[Cell]:
+    return [Cell(m[0], m.start()) for m in re.finditer(r"[^.;\n]+(?:\.(?=\d)[^.;\n]+)*", text)]
+
+
+def figures_and_words(sentence: Cell, patterns: Patterns) -> list[tuple]:
+    """Amounts in figures, then those only in words; "100 000 € (CENT MILLE EUROS)" is one."""
+    found = []
+    for match in patterns.regex("values", "amount").finditer(sentence.text):
+        value = parse_number(match["number"], match["cents"])
+        found.append((value, sentence.start + match.start(), sentence.start + match.end(), "amounts.prose"))
+    figures = {item[0] for item in found}
+    for match in patterns.regex("values", "amount_in_words").finditer(sentence.text):
+        value = words_to_number(match["words"])
+        if value and value not in figures:
+            found.append(
+                (value, sentence.start + match.start(), sentence.start + match.end(), "amounts.words")
+            )
+    return found
+
+
+def year_in(text: str, patterns: Patterns) -> int | None:
+    years = {int(m["year"]) for m in patterns.regex("amounts", "year_in_text").finditer(text)}
+    return years.pop() if len(years) == 1 else None
+
+
+def type_in(text: str, patterns: Patterns) -> str | None:
+    kinds = [
+        kind
+        for kind in patterns["amounts"]["credit_types_in_text"]
+        if patterns.regex("amounts", "credit_types_in_text", kind).search(text)
+    ]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def total_amount(doc: Document, amounts: list[Candidate], patterns: Patterns) -> Candidate | None:
+    """The stated total, or else the sum of AE (or of amounts with no type, or of CP)."""
+    for match in patterns.regex("amounts", "total").finditer(doc.plain):
+        figure = patterns.regex("values", "amount").match(doc.plain, match.end())
+        if figure:
+            value = parse_number(figure["number"], figure["cents"])
+            return Candidate(value, doc.evidence(*figure.span()), 0.9, "amounts.total_stated")
+    for kind in ("AE", None, "CP"):
+        chosen = [c for c in amounts if c.value.type_credit == kind]
+        if chosen:
+            total = sum(c.value.montant for c in chosen)
+            first = chosen[0].evidence
+            return Candidate(total, first, 0.8, f"amounts.total_of_{kind or 'untyped'}")
+    return None

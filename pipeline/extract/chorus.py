@@ -1,0 +1,93 @@
+"""Chorus budget codes: centre financier (UO), centre de coût, domaine fonctionnel, activité…"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pipeline.extract.names import clean
+from pipeline.model import Candidate, Document
+from pipeline.patterns import Patterns
+
+FIELDS = (
+    "centre_financier",
+    "centre_cout",
+    "domaine_fonctionnel",
+    "activite",
+    "axe_ministeriel",
+    "budget_operationnel",
+    "programme",
+    "programme_libelle",
+)
+
+
+def normalise_uo(value: str) -> str:
+    head, *rest = value.strip("-").upper().split("-")
+    return "-".join([head.zfill(4), *rest])
+
+
+def normalise_domain(value: str) -> str:
+    numbers = re.findall(r"\d+", value)
+    if len(numbers) == 1 or "-" in value:
+        return value
+    return "-".join([numbers[0].zfill(4), *(n.zfill(2) for n in numbers[1:])])
+
+
+FORMATS = {
+    "uo": normalise_uo,
+    "code": lambda value: value.strip().upper(),
+    "domain": normalise_domain,
+    "programme": lambda value: str(int(value)),
+    "text": clean,
+}
+
+
+def extract_chorus(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
+    found = {}
+    for name in FIELDS:
+        candidate = extract_code(doc, patterns, name)
+        if candidate:
+            found[name] = candidate
+    derive_programme(doc, found)
+    return found
+
+
+def extract_code(doc: Document, patterns: Patterns, name: str) -> Candidate | None:
+    spec = patterns["chorus"][name]
+    normalise = FORMATS[spec["format"]]
+    candidates = []
+    for index, rule in enumerate(spec["rules"]):
+        regex = patterns.regex("chorus", name, "rules", index, "pattern")
+        for match in regex.finditer(doc.plain):
+            start, end = match.span("value")
+            candidates.append(
+                Candidate(
+                    normalise(match["value"]),
+                    doc.evidence(start, end),
+                    rule["confidence"],
+                    f"chorus.{name}.{rule['name']}",
+                )
+            )
+    if not candidates:
+        return None
+    counts = Counter(c.value for c in candidates)
+    if len(counts) > 1 and name != "programme_libelle":
+        values = ", ".join(sorted(str(v) for v in counts))
+        doc.warnings.append(f"{len(counts)} different {name} values found: {values}")
+    best = max(candidates, key=lambda c: (c.confidence, counts[c.value]))
+    if len(counts) > 1:
+        best = Candidate(best.value, best.evidence, best.confidence * 0.7, best.rule)
+    return best
+
+
+def derive_programme(doc: Document, found: dict[str, Candidate]) -> None:
+    """The programme is the UO code's first four digits: 0203-CITR-ELAB -> 203."""
+    uo = found.get("centre_financier")
+    if not uo:
+        return
+    derived = str(int(uo.value[:4]))
+    stated = found.get("programme")
+    if stated and stated.value != derived:
+        doc.warnings.append(f"programme {stated.value} stated, but the UO {uo.value} belongs to {derived}")
+    if not stated or stated.value != derived:
+        found["programme"] = Candidate(derived, uo.evidence, uo.confidence * 0.95, "chorus.programme.from_uo")

@@ -1,0 +1,44 @@
+"""Normalise how people and organisations are written: "Nadi BOU-HANNA" -> "Nadi Bou-Hanna"."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+PARTICLES = {"de", "du", "des", "d'", "le", "la", "van", "von"}
+
+
+def person_name(raw: str) -> str:
+    words = [fix_case(word) for word in clean(raw).split()]
+    return " ".join(
+        word.lower() if index and word.lower() in PARTICLES else word for index, word in enumerate(words)
+    )
+
+
+def fix_case(word: str) -> str:
+    if word.isupper() and len(word) > 1:
+        return "-".join(part.capitalize() for part in word.split("-"))
+    return word
+
+
+def org_name(raw: str) -> str:
+    """Sentence case for a name set in Title Case; acronyms and plain names stay."""
+    text = clean(raw)
+    words = text.split()
+    content = [re.sub(r"^[lLdD]['’]", "", word) for word in words if len(word) > 3]
+    titled = sum(1 for word in content if word[:1].isupper()) > len(content) / 2
+    if titled and len(words) > 2:
+        words = [w if w.isupper() and len(w) > 1 else w.lower() for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def clean(raw: str) -> str:
+    return " ".join(raw.replace("*", " ").split()).strip(" ,;:.")
+
+
+def fold(text: str) -> str:
+    """A comparison key: no accents, no case, hyphens and spaces alike."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[-'’.,]", " ", text).split())

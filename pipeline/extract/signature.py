@@ -1,0 +1,187 @@
+"""The signature block: date and place of signature, and who signed for which party."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from pipeline.extract.amounts import Cell, lines_of
+from pipeline.extract.names import clean, fold, person_name
+from pipeline.extract.parties import Party, classify_role
+from pipeline.extract.values import parse_date
+from pipeline.model import Candidate, Document
+from pipeline.patterns import Patterns
+from pipeline.segment import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Signatory:
+    nom: str
+    partie: str | None
+    fonction: str | None
+    par_delegation: bool
+
+
+def extract_place_date(doc: Document, span: Span | None, patterns: Patterns) -> dict[str, Candidate]:
+    if span is None:
+        return place_date_without_fait(doc, patterns)
+    window = fait_window(doc, span, patterns)
+    found = {}
+    place = patterns.regex("signature", "place").search(window.text)
+    if place:
+        start = window.start + place.start("place")
+        found["lieu_signature"] = Candidate(
+            clean(place["place"]), doc.evidence(start, start + len(place["place"])), 0.9, "signature.place"
+        )
+    date_match = patterns.regex("fragments", "date").search(window.text)
+    parsed = parse_date(date_match[0]) if date_match else None
+    if parsed:
+        start = window.start + date_match.start()
+        found["date_signature"] = Candidate(
+            parsed, doc.evidence(start, start + len(date_match[0])), 0.9, "signature.date"
+        )
+        if place and place["word"].lower() == "le":
+            doc.warnings.append("place and date of signature read from a swapped 'Fait le … à …' line")
+    else:
+        doc.warnings.append("signature date left blank")
+    return found
+
+
+def fait_window(doc: Document, span: Span, patterns: Patterns) -> Cell:
+    """The "Fait à …" line, with the next one when it is short enough to belong to it."""
+    lines = lines_of(doc.plain[span.start : span.end])
+    first = Cell(lines[0].text, span.start + lines[0].start)
+    if len(lines) > 1 and len(lines[1].text.strip()) <= patterns["signature"]["continuation_max_chars"]:
+        second = span.start + lines[1].start
+        if not patterns.regex("roles", "signature_label").match(lines[1].text):
+            return Cell(doc.plain[first.start : second + len(lines[1].text)], first.start)
+    return first
+
+
+def place_date_without_fait(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
+    tail = len(doc.plain) * 2 // 3
+    matches = list(patterns.regex("signature", "place_date").finditer(doc.plain, tail))
+    if not matches:
+        return {}
+    match = matches[-1]
+    found = {
+        "lieu_signature": Candidate(
+            match["place"], doc.evidence(*match.span("place")), 0.75, "signature.place_date"
+        )
+    }
+    parsed = parse_date(match["date"])
+    if parsed:
+        found["date_signature"] = Candidate(
+            parsed, doc.evidence(*match.span("date")), 0.75, "signature.place_date"
+        )
+    return found
+
+
+def extract_signatories(
+    doc: Document, span: Span | None, patterns: Patterns, parties: list[Party], nlp=None
+) -> list[Candidate]:
+    if span is None:
+        return []
+    lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])][1:]
+    names = [i for i, line in enumerate(lines) if is_person(line.text, patterns, nlp)]
+    found, previous = [], -1
+    for index in names:
+        between = lines[previous + 1 : index]
+        role, confidence = signatory_role(lines[index].text, between, parties, patterns)
+        signatory = Signatory(
+            person_name(strip_civility(lines[index].text, patterns)),
+            role,
+            function_near(lines, index, names, patterns),
+            any(patterns.regex("signature", "by_delegation").search(line.text) for line in between),
+        )
+        line = lines[index]
+        found.append(
+            Candidate(
+                signatory,
+                doc.evidence(line.start, line.start + len(line.text.rstrip())),
+                confidence,
+                "signature.signatory",
+            )
+        )
+        previous = index
+    fill_roles_by_elimination(found, parties)
+    return found
+
+
+def strip_civility(text: str, patterns: Patterns) -> str:
+    civility = patterns.regex("fragments", "civility").match(text.strip())
+    return text.strip()[civility.end() :] if civility else text
+
+
+def words_of(text: str) -> list[str]:
+    return [fold(word) for word in text.replace("’", "'").replace("'", " ").split()]
+
+
+def is_person(text: str, patterns: Patterns, nlp) -> bool:
+    rules = patterns["signature"]
+    candidate = clean(strip_civility(text, patterns))
+    if not patterns.regex("fragments", "person_name").fullmatch(candidate):
+        return False
+    words = words_of(candidate)
+    vocabulary = {fold(w) for w in rules["function_words"] + rules["organisation_words"]}
+    if words[0] in rules["not_first_words"] or vocabulary & set(words):
+        return False
+    if any(word.isupper() and len(word) > 1 for word in candidate.split()) or nlp is None:
+        return True
+    return any(ent.label_ == "PER" for ent in nlp(candidate).ents)
+
+
+def has_function(text: str, patterns: Patterns) -> bool:
+    functions = {fold(w) for w in patterns["signature"]["function_words"]}
+    return bool(functions & set(words_of(text)))
+
+
+def function_near(lines: list[Cell], index: int, names: list[int], patterns: Patterns) -> str | None:
+    for other in (index + 1, index - 1):
+        if other < 0 or other >= len(lines) or other in names:
+            continue
+        text = clean(lines[other].text)
+        if has_function(text, patterns) and not patterns.regex("signature", "for_party").match(text):
+            article = patterns.regex("parties", "article").match(text)
+            text = text[article.end() :] if article else text
+            return text[:1].upper() + text[1:]
+    return None
+
+
+def signatory_role(text, between, parties, patterns) -> tuple[str | None, float]:
+    name = fold(person_name(strip_civility(text, patterns)))
+    for party in parties:
+        rep = party.fields.get("representant.nom")
+        if rep and difflib.SequenceMatcher(None, name, fold(rep.value)).ratio() >= 0.85:
+            return party.role, 0.95
+    for line in reversed(between):
+        for_party = patterns.regex("signature", "for_party").match(line.text)
+        if for_party:
+            role = party_named(for_party["org"], parties)
+            if role:
+                return role, 0.85
+    labels = [patterns.regex("roles", "signature_label").match(line.text) for line in between]
+    roles = {classify_role(m["role"].lower(), patterns["roles"]) for m in labels if m}
+    if len(roles) == 1 and None not in roles:
+        return roles.pop(), 0.8
+    return None, 0.5
+
+
+def party_named(org: str, parties: list[Party]) -> str | None:
+    key = fold(org)
+    for party in parties:
+        names = [fold(party.fields[f].value) for f in ("nom", "sigle") if f in party.fields]
+        if any(n and (n in key or key in n) for n in names):
+            return party.role
+    return None
+
+
+def fill_roles_by_elimination(found: list[Candidate], parties: list[Party]) -> None:
+    """A single signatory left without a role signs for the party nobody else signed for."""
+    missing = [i for i, c in enumerate(found) if c.value.partie is None]
+    left = {p.role for p in parties} - {c.value.partie for c in found}
+    if len(missing) == 1 and len(left) == 1:
+        i = missing[0]
+        old = found[i]
+        signatory = Signatory(old.value.nom, left.pop(), old.value.fonction, old.value.par_delegation)
+        found[i] = Candidate(signatory, old.evidence, 0.7, "signature.signatory_by_elimination")

@@ -1,0 +1,47 @@
+"""Turn spans of text into values: dates, amounts, counts and ISO 8601 durations."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import dateparser
+from text_to_num import text2num
+
+DATE_SETTINGS = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "STRICT_PARSING": True}
+
+
+def parse_date(span: str) -> date | None:
+    """Parse a date already cut out of its sentence ("20 FEV. 2020", "23/11/2020")."""
+    cleaned = re.sub(r"\b1er\b", "1", span, flags=re.IGNORECASE)
+    parsed = dateparser.parse(cleaned, languages=["fr"], settings=DATE_SETTINGS)
+    return parsed.date() if parsed else None
+
+
+def parse_number(number: str, cents: str | None = None) -> int | float:
+    whole = int(re.sub(r"\D", "", number))
+    if cents and int(cents):
+        return whole + int(cents.ljust(2, "0")) / 100
+    return whole
+
+
+def words_to_number(words: str) -> int | None:
+    """ "CENT MILLE" -> 100000; None when the words do not make one number."""
+    cleaned = " ".join(words.replace("-", " ").split()).lower()
+    try:
+        return text2num(cleaned, "fr")
+    except ValueError:
+        return None
+
+
+def parse_count(token: str) -> int | None:
+    token = token.strip().lower()
+    if token.isdigit():
+        return int(token)
+    if token in ("un", "une"):
+        return 1
+    return words_to_number(token)
+
+
+def iso_duration(count: int, unit_letter: str) -> str:
+    return f"P{count}{unit_letter}"

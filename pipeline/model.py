@@ -1,0 +1,62 @@
+"""The values that flow between stages: documents, evidence and candidates."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    text: str  # the exact source span
+    start: int  # character offsets in Document.text
+    end: int
+    page: int | None  # 1-based, for PDFs
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    value: object  # normalised: "0148-CAFP-C004", 215000, date(2020, 2, 20), "P1Y"
+    evidence: Evidence
+    confidence: float  # 0..1, from the rule that matched
+    rule: str  # which pattern produced it, e.g. "chorus.centre_financier"
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    number: int  # 1-based
+    start: int  # offset of the page's first character in Document.text
+    method: str  # "text" for a text layer or a .txt file, "ocr" for Tesseract
+    ocr_confidence: float | None = None
+
+
+@dataclass(slots=True)
+class Document:
+    source: str  # file name, as written in fichier_source
+    text: str  # the text as read
+    pages: list[PageInfo] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    plain: str = ""  # text with markup blanked out, same length and offsets
+
+    def __post_init__(self) -> None:
+        if not self.plain:
+            self.plain = blank_markup(self.text)
+
+    def page_at(self, offset: int) -> int | None:
+        if not self.pages:
+            return None
+        starts = [page.start for page in self.pages]
+        return self.pages[bisect.bisect_right(starts, offset) - 1].number
+
+    def evidence(self, start: int, end: int) -> Evidence:
+        return Evidence(self.text[start:end], start, end, self.page_at(start))
+
+
+MARKUP = ("**", "<i>", "</i>", "<b>", "</b>")
+
+
+def blank_markup(text: str) -> str:
+    """Blank out Markdown/HTML emphasis left by OCR, keeping every offset in place."""
+    for mark in MARKUP:
+        text = text.replace(mark, " " * len(mark))
+    return text

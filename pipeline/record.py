@@ -1,0 +1,115 @@
+"""Run every extractor on a document and assemble its record in the dataset's format."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+
+from pipeline.extract.amounts import extract_amounts, total_amount
+from pipeline.extract.chorus import extract_chorus
+from pipeline.extract.parties import extract_parties
+from pipeline.extract.products import extract_products
+from pipeline.extract.signature import extract_place_date, extract_signatories
+from pipeline.extract.terms import extract_terms
+from pipeline.model import Candidate, Document
+from pipeline.patterns import Patterns
+from pipeline.segment import check_convention, segment
+
+PARTY_FIELDS = ("nom", "sigle", "adresse", "representant.nom", "representant.fonction")
+SCALARS = (
+    "programme",
+    "programme_libelle",
+    "budget_operationnel",
+    "centre_financier",
+    "centre_cout",
+    "domaine_fonctionnel",
+    "activite",
+    "axe_ministeriel",
+    "montant_total",
+    "date_signature",
+    "lieu_signature",
+    "prise_effet",
+    "duree",
+    "date_fin",
+    "preavis",
+    "reconduction_tacite",
+)
+
+
+def extract_document(doc: Document, patterns: Patterns, nlp=None) -> dict:
+    """The record of one convention; raises NotAConvention for any other text."""
+    check_convention(doc, patterns)
+    return build_record(doc, patterns, nlp)
+
+
+def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
+    blocks = segment(doc, patterns)
+    parties = extract_parties(doc, blocks.parties, patterns)
+    found: dict[str, Candidate] = {}
+    for party in parties:
+        for name, candidate in party.fields.items():
+            found[f"{party.role}.{name}"] = candidate
+    found.update(extract_chorus(doc, patterns))
+    found.update(extract_place_date(doc, blocks.signature, patterns))
+    signed = found.get("date_signature")
+    found.update(extract_terms(doc, patterns, signed.value if signed else None))
+    amounts = extract_amounts(doc, patterns)
+    total = total_amount(doc, amounts, patterns)
+    if total:
+        found["montant_total"] = total
+    sigles = {c.value for key, c in found.items() if key.endswith(".sigle")}
+    lists = {
+        "signataires": extract_signatories(doc, blocks.signature, patterns, parties, nlp),
+        "produits": extract_products(doc, patterns, amounts, sigles),
+        "montants": amounts,
+    }
+    if not parties:
+        doc.warnings.append("no parties block ('Entre … Et …') found")
+    return assemble(doc, found, lists)
+
+
+def assemble(doc: Document, found: dict[str, Candidate], lists: dict[str, list[Candidate]]) -> dict:
+    record: dict = {"fichier_source": doc.source}
+    for role in ("delegant", "delegataire"):
+        record[role] = {
+            "nom": value_of(found, f"{role}.nom"),
+            "sigle": value_of(found, f"{role}.sigle"),
+            "adresse": value_of(found, f"{role}.adresse"),
+            "representant": {
+                "nom": value_of(found, f"{role}.representant.nom"),
+                "fonction": value_of(found, f"{role}.representant.fonction"),
+            },
+        }
+    record["signataires"] = [asdict(c.value) for c in lists["signataires"]]
+    record["produits"] = [c.value for c in lists["produits"]]
+    for name in SCALARS:
+        record[name] = value_of(found, name)
+    record["montants"] = [asdict(c.value) for c in lists["montants"]]
+    record["evidence"] = evidence_of(found, lists)
+    record["warnings"] = list(dict.fromkeys(doc.warnings))
+    record["pages"] = [asdict(page) for page in doc.pages]
+    return record
+
+
+def value_of(found: dict[str, Candidate], key: str) -> object:
+    candidate = found.get(key)
+    if candidate is None:
+        return None
+    value = candidate.value
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def evidence_of(found: dict[str, Candidate], lists: dict[str, list[Candidate]]) -> dict:
+    entries = {key: describe(c) for key, c in found.items()}
+    for name, candidates in lists.items():
+        for index, candidate in enumerate(candidates):
+            entries[f"{name}[{index}]"] = describe(candidate)
+    return entries
+
+
+def describe(candidate: Candidate) -> dict:
+    return {
+        **asdict(candidate.evidence),
+        "confidence": round(candidate.confidence, 3),
+        "rule": candidate.rule,
+    }

@@ -1,0 +1,61 @@
+"""Find the blocks of a convention: its parties, their signatures, and the body between."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.model import Document
+from pipeline.patterns import Patterns
+
+
+class NotAConvention(Exception):
+    """The text does not read as a convention de délégation de gestion."""
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Blocks:
+    parties: list[Span]  # one span per party, in the order of the text
+    signature: Span | None
+
+
+def check_convention(doc: Document, patterns: Patterns) -> None:
+    rules = patterns["document"]
+    found = sum(
+        1
+        for index, _ in enumerate(rules["markers"])
+        if patterns.regex("document", "markers", index).search(doc.plain)
+    )
+    if found < rules["min_markers"]:
+        raise NotAConvention(f"not a convention: {found} of {len(rules['markers'])} markers found")
+
+
+def segment(doc: Document, patterns: Patterns) -> Blocks:
+    return Blocks(find_parties(doc, patterns), find_signature(doc, patterns))
+
+
+def find_parties(doc: Document, patterns: Patterns) -> list[Span]:
+    start = patterns.regex("document", "parties_start").search(doc.plain)
+    if not start:
+        return []
+    end = patterns.regex("document", "parties_end").search(doc.plain, start.end())
+    stop = end.start() if end else min(len(doc.plain), start.end() + 3000)
+    cuts = [m for m in patterns.regex("document", "parties_split").finditer(doc.plain, start.end(), stop)]
+    bounds = [start.end(), *[m.start() for m in cuts], stop]
+    heads = [start.end(), *[m.end() for m in cuts]]
+    return [Span(head, bound) for head, bound in zip(heads, bounds[1:], strict=True) if bound > head]
+
+
+def find_signature(doc: Document, patterns: Patterns) -> Span | None:
+    starts = list(patterns.regex("document", "signature_start").finditer(doc.plain))
+    if not starts:
+        return None
+    begin = starts[-1].start()
+    limit = begin + patterns["document"]["signature_max_chars"]
+    end = patterns.regex("document", "signature_end").search(doc.plain, begin, limit)
+    return Span(begin, end.start() if end else min(limit, len(doc.plain)))

@@ -1,0 +1,57 @@
+"""Write the dataset: JSON records, CSV tables and the errors report, each atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pipeline.dataset import columns, tables
+
+ERROR_COLUMNS = ["fichier", "type_erreur", "message"]
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write to a temporary file beside the target, then replace it: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def csv_text(rows: list[dict], header: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: csv_value(row.get(key)) for key in header})
+    return buffer.getvalue()
+
+
+def csv_value(value: object) -> object:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return "" if value is None else value
+
+
+def write_dataset(records: list[dict], errors: list[dict], outdir: Path) -> list[Path]:
+    written = [outdir / "conventions.json"]
+    write_atomic(written[0], json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+    for name, rows in tables(records).items():
+        path = outdir / f"{name}.csv"
+        write_atomic(path, csv_text(rows, columns(name)))
+        written.append(path)
+    errors_path = outdir / "errors.csv"
+    write_atomic(errors_path, csv_text(errors, ERROR_COLUMNS))
+    return [*written, errors_path]

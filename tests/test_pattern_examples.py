@@ -1,0 +1,95 @@
+"""Every example written beside a pattern in patterns/*.yaml gives the value it promises."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from conftest import get
+
+from pipeline.extract.amounts import Cell, figures_and_words, table_amounts
+from pipeline.extract.parties import classify_role
+from pipeline.extract.values import parse_date
+from pipeline.model import Document
+from pipeline.patterns import load_patterns
+from pipeline.segment import NotAConvention, check_convention
+
+PATTERNS = load_patterns()
+
+
+def examples(concern: str, key: str | None = None) -> list[dict]:
+    node = PATTERNS[concern][key] if key else PATTERNS[concern]
+    return node["examples"]
+
+
+def chorus_examples():
+    for name, spec in PATTERNS["chorus"].items():
+        for example in spec["examples"]:
+            yield pytest.param(name, example, id=f"{name}:{example['text'][:40]}")
+
+
+@pytest.mark.parametrize(("field", "example"), list(chorus_examples()))
+def test_chorus_example(extract_text, field, example):
+    assert extract_text(example["text"])[field] == example["expect"]
+
+
+@pytest.mark.parametrize("example", examples("terms"), ids=lambda e: e["text"][:50])
+def test_terms_example(extract_text, example):
+    assert extract_text(example["text"])[example["field"]] == example["expect"]
+
+
+@pytest.mark.parametrize("example", examples("signature"), ids=lambda e: e["text"][:40])
+def test_signature_example(extract_text, example):
+    record = extract_text("Convention.\n" * 30 + example["text"])
+    for field, expected in example["expect"].items():
+        assert record[field] == expected, field
+
+
+@pytest.mark.parametrize("example", examples("products"), ids=lambda e: e["text"][:40])
+def test_products_example(extract_text, example):
+    assert extract_text(example["text"])["produits"] == example["expect"]
+
+
+@pytest.mark.parametrize("example", examples("amounts"), ids=lambda e: e["text"][:40])
+def test_amounts_example(extract_text, example):
+    assert extract_text(example["text"])["montants"] == example["expect"]
+
+
+@pytest.mark.parametrize("example", examples("parties"), ids=lambda e: e["text"][:40])
+def test_parties_example(extract_text, example):
+    record = extract_text(example["text"])
+    for path, expected in example["expect"].items():
+        assert get(record, path) == expected, path
+
+
+@pytest.mark.parametrize("example", examples("roles"), ids=lambda e: e["word"])
+def test_role_example(example):
+    assert classify_role(example["word"], PATTERNS["roles"]) == example["expect"]
+
+
+@pytest.mark.parametrize("example", examples("document"), ids=lambda e: e["text"][:30])
+def test_convention_marker_example(example):
+    doc = Document("test.txt", example["text"])
+    if example["convention"]:
+        check_convention(doc, PATTERNS)
+    else:
+        with pytest.raises(NotAConvention):
+            check_convention(doc, PATTERNS)
+
+
+@pytest.mark.parametrize("example", [e for e in examples("values") if "date" in e], ids=lambda e: e["date"])
+def test_date_example(example):
+    assert parse_date(example["date"]) == date.fromisoformat(example["expect"])
+
+
+@pytest.mark.parametrize(
+    "example", [e for e in examples("values") if "amount" in e], ids=lambda e: e["amount"]
+)
+def test_amount_value_example(example):
+    found = figures_and_words(Cell(example["amount"], 0), PATTERNS)
+    assert [value for value, *_ in found] == [example["expect"]]
+
+
+def test_table_amounts_ignore_a_table_without_credit_headers():
+    doc = Document("t.txt", "\tDINUM\tDNUM\nRGPD\tObligation\tMise en œuvre\n")
+    assert table_amounts(doc, PATTERNS) == []
