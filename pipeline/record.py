@@ -9,7 +9,12 @@ from pipeline.extract.amounts import extract_amounts, total_amount
 from pipeline.extract.chorus import extract_chorus
 from pipeline.extract.parties import extract_parties
 from pipeline.extract.products import extract_products
-from pipeline.extract.signature import extract_place_date, extract_signatories
+from pipeline.extract.signature import (
+    extract_place_date,
+    extract_signatories,
+    parties_from_signatures,
+    settle_roles,
+)
 from pipeline.extract.terms import extract_terms
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
@@ -45,6 +50,10 @@ def extract_document(doc: Document, patterns: Patterns, nlp=None) -> dict:
 def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     blocks = segment(doc, patterns)
     parties = extract_parties(doc, blocks.parties, patterns)
+    settle_roles(doc, blocks.signature, patterns, parties, nlp)
+    signatories = extract_signatories(doc, blocks.signature, patterns, parties, nlp)
+    if not parties:
+        parties = parties_from_signatures(doc, signatories)
     found: dict[str, Candidate] = {}
     for party in parties:
         for name, candidate in party.fields.items():
@@ -59,12 +68,12 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
         found["montant_total"] = total
     sigles = {c.value for key, c in found.items() if key.endswith(".sigle")}
     lists = {
-        "signataires": extract_signatories(doc, blocks.signature, patterns, parties, nlp),
+        "signataires": signatories,
         "produits": extract_products(doc, patterns, amounts, sigles),
         "montants": amounts,
     }
     if not parties:
-        doc.warnings.append("no parties block ('Entre … Et …') found")
+        doc.warnings.append("no parties found: neither an 'Entre … Et …' block nor signature labels")
     return assemble(doc, found, lists)
 
 

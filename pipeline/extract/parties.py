@@ -16,8 +16,9 @@ ROLES = ("delegant", "delegataire")
 
 @dataclass(slots=True)
 class Party:
-    span: Span
+    span: Span | None
     role: str | None = None
+    role_source: str = "text"  # "text", "complement", "order" or "signature"
     fields: dict[str, Candidate] = field(default_factory=dict)  # "nom", "representant.nom"...
 
 
@@ -80,12 +81,13 @@ def assign_roles(doc: Document, parties: list[Party], patterns: Patterns) -> Non
     if len(parties) == 2 and len(known) == 1:
         unknown = next(p for p in parties if not p.role)
         unknown.role = next(r for r in ROLES if r != known[0])
+        unknown.role_source = "complement"
         doc.warnings.append(
             f"role of '{name_of(unknown)}' read as {unknown.role}: the other party is {known[0]}"
         )
     elif len(parties) == 2 and (not known or known[0] == known[-1] and len(known) == 2):
         parties[0].role, parties[1].role = ROLES
-        doc.warnings.append("party roles not stated: the first party is taken as délégant")
+        parties[0].role_source = parties[1].role_source = "order"
 
 
 def name_of(party: Party) -> str:

@@ -82,8 +82,7 @@ def extract_signatories(
 ) -> list[Candidate]:
     if span is None:
         return []
-    lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])][1:]
-    names = [i for i, line in enumerate(lines) if is_person(line.text, patterns, nlp)]
+    lines, names = signature_lines(doc, span, patterns, nlp)
     found, previous = [], -1
     for index in names:
         between = lines[previous + 1 : index]
@@ -106,6 +105,12 @@ def extract_signatories(
         previous = index
     fill_roles_by_elimination(found, parties)
     return found
+
+
+def signature_lines(doc: Document, span: Span, patterns: Patterns, nlp) -> tuple[list[Cell], list[int]]:
+    """The lines after "Fait à …", and the indexes of those that are a person's name."""
+    lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])][1:]
+    return lines, [i for i, line in enumerate(lines) if is_person(line.text, patterns, nlp)]
 
 
 def strip_civility(text: str, patterns: Patterns) -> str:
@@ -149,22 +154,70 @@ def function_near(lines: list[Cell], index: int, names: list[int], patterns: Pat
 
 
 def signatory_role(text, between, parties, patterns) -> tuple[str | None, float]:
-    name = fold(person_name(strip_civility(text, patterns)))
-    for party in parties:
-        rep = party.fields.get("representant.nom")
-        if rep and difflib.SequenceMatcher(None, name, fold(rep.value)).ratio() >= 0.85:
-            return party.role, 0.95
+    party = party_represented_by(text, parties, patterns)
+    if party:
+        return party.role, 0.95
     for line in reversed(between):
         for_party = patterns.regex("signature", "for_party").match(line.text)
         if for_party:
             role = party_named(for_party["org"], parties)
             if role:
                 return role, 0.85
+    role = label_role(between, patterns)
+    return (role, 0.8) if role else (None, 0.5)
+
+
+def label_role(between: list[Cell], patterns: Patterns) -> str | None:
+    """The role named by the label lines above a signature, when they name only one."""
     labels = [patterns.regex("roles", "signature_label").match(line.text) for line in between]
     roles = {classify_role(m["role"].lower(), patterns["roles"]) for m in labels if m}
-    if len(roles) == 1 and None not in roles:
-        return roles.pop(), 0.8
-    return None, 0.5
+    return roles.pop() if len(roles) == 1 and None not in roles else None
+
+
+def settle_roles(
+    doc: Document, span: Span | None, patterns: Patterns, parties: list[Party], nlp=None
+) -> None:
+    """Roles taken from the order of the parties give way to the signature labels: the
+    délégant is the party whose representative signs under "Le délégant"."""
+    if span is None or not parties or any(p.role_source != "order" for p in parties):
+        return
+    lines, names = signature_lines(doc, span, patterns, nlp)
+    previous = -1
+    for index in names:
+        role = label_role(lines[previous + 1 : index], patterns)
+        party = party_represented_by(lines[index].text, parties, patterns)
+        if role and party:
+            other = next(p for p in parties if p is not party)
+            party.role, other.role = role, next(r for r in ("delegant", "delegataire") if r != role)
+            party.role_source = other.role_source = "signature"
+            return
+        previous = index
+    doc.warnings.append("party roles not stated: the first party is taken as délégant")
+
+
+def party_represented_by(text: str, parties: list[Party], patterns: Patterns) -> Party | None:
+    name = fold(person_name(strip_civility(text, patterns)))
+    for party in parties:
+        rep = party.fields.get("representant.nom")
+        if rep and difflib.SequenceMatcher(None, name, fold(rep.value)).ratio() >= 0.85:
+            return party
+    return None
+
+
+def parties_from_signatures(doc: Document, signatories: list[Candidate]) -> list[Party]:
+    """With no parties block, each role signed for is a party, represented by its signatory."""
+    parties = []
+    for candidate in signatories:
+        signatory = candidate.value
+        if signatory.partie and all(p.role != signatory.partie for p in parties):
+            party = Party(None, signatory.partie, "signature")
+            party.fields["representant.nom"] = Candidate(
+                signatory.nom, candidate.evidence, 0.6, "signature.party"
+            )
+            parties.append(party)
+    if parties:
+        doc.warnings.append("no parties block: parties read from the signature block")
+    return parties
 
 
 def party_named(org: str, parties: list[Party]) -> str | None:

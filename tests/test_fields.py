@@ -1,0 +1,142 @@
+"""Each field family on short texts written for the test, in the layouts conventions use."""
+
+from __future__ import annotations
+
+PROSE_PARTIES = (
+    "La présente convention est conclue entre la direction régionale des finances publiques "
+    "de Bretagne, représentée par M. Jean DUPONT, directeur régional, désignée sous le terme de "
+    "« délégant », d'une part, et le centre de services partagés Chorus du ministère de "
+    "l'intérieur, représenté par Mme Claire MARTIN, cheffe du centre, désigné sous le terme de "
+    "« délégataire », d'autre part.\n"
+)
+
+SIGNATURE_ONLY = (
+    "Convention de délégation de gestion\n"
+    "Le délégant confie au délégataire l'ordonnancement des dépenses.\n"
+    "Fait à Rennes, le 10 janvier 2011\n"
+    "Le délégant,\n"
+    "Jeanne DURAND\n"
+    "Directrice régionale des finances publiques\n"
+    "Le délégataire,\n"
+    "Paul MARTIN\n"
+    "Chef du centre de services partagés\n"
+)
+
+
+def test_parties_introduced_in_prose_with_their_roles(extract_text):
+    record = extract_text(PROSE_PARTIES)
+    assert record["delegant"]["nom"].startswith("Direction régionale des finances publiques")
+    assert record["delegant"]["representant"]["nom"] == "Jean Dupont"
+    assert record["delegataire"]["representant"] == {"nom": "Claire Martin", "fonction": "cheffe du centre"}
+
+
+def test_parties_named_only_in_the_signature_block(extract_text):
+    record = extract_text(SIGNATURE_ONLY)
+    assert record["delegant"]["representant"]["nom"] == "Jeanne Durand"
+    assert record["delegataire"]["representant"]["nom"] == "Paul Martin"
+    assert "no parties block: parties read from the signature block" in record["warnings"]
+
+
+def test_signatories_take_their_role_from_the_label_above_them(extract_text):
+    record = extract_text(SIGNATURE_ONLY)
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jeanne Durand", "delegant"),
+        ("Paul Martin", "delegataire"),
+    ]
+    assert record["signataires"][0]["fonction"] == "Directrice régionale des finances publiques"
+
+
+def test_signing_by_delegation_is_recorded(extract_text):
+    text = "Fait à Paris, le 29/05/2020\nLe délégant,\nPar délégation,\nCécile LAGACHE\nDirectrice adjointe\n"
+    record = extract_text(text)
+    assert record["signataires"][0]["par_delegation"] is True
+
+
+def test_role_label_typo_is_read_and_warned(extract_text):
+    text = (
+        "Entre,\nLa Délégation générale à l'emploi (DGEFP)\nCi-après dénommée « délégrant »,\n"
+        "Et\nLa Direction interministérielle du numérique (DINUM)\nCi-après dénommée « délégataire »,\n"
+        "Il a été convenu ce qui suit :\n"
+    )
+    record = extract_text(text)
+    assert record["delegant"]["sigle"] == "DGEFP"
+    assert "role label 'délégrant' read as delegant" in record["warnings"]
+
+
+def test_unreadable_role_is_the_complement_of_the_other(extract_text):
+    text = (
+        "Entre :\nLa direction du budget (DB), dénommée ci-après le « délégué »,\n"
+        "Et :\nLa direction des achats (DAE), dénommée ci-après le « délégataire »,\n"
+        "Il est convenu ce qui suit :\n"
+    )
+    record = extract_text(text)
+    assert (record["delegant"]["sigle"], record["delegataire"]["sigle"]) == ("DB", "DAE")
+
+
+def test_uo_in_prose_gives_the_programme(extract_text):
+    record = extract_text("Les dépenses sont imputées sur l'UO 0165-CCAC-DT38 du programme 165.")
+    assert (record["centre_financier"], record["programme"]) == ("0165-CCAC-DT38", "165")
+
+
+def test_two_different_uo_codes_are_warned(extract_text):
+    record = extract_text("Centre financier : 0148-CAFP-C004\nsur l'UO 0148-CAFP-C005\n")
+    assert any("2 different centre_financier values" in w for w in record["warnings"])
+
+
+def test_amount_only_in_words(extract_text):
+    record = extract_text("Le délégant met à disposition du délégataire la somme de CENT MILLE EUROS.")
+    assert record["montants"][0]["montant"] == 100000
+    assert record["montant_total"] == 100000
+
+
+def test_amount_with_dot_thousands(extract_text):
+    record = extract_text("Le montant alloué est de 215.000 euros.")
+    assert [m["montant"] for m in record["montants"]] == [215000]
+
+
+def test_amounts_by_year_over_several_years_total_the_ae(extract_text):
+    text = "\tAE\tCP\n2021\t60 000 €\t30 000 €\n2022\t40 000 €\t70 000 €\n"
+    record = extract_text(text)
+    assert record["montant_total"] == 100000
+    assert len(record["montants"]) == 4
+
+
+def test_stated_total_wins_over_the_sum(extract_text):
+    text = "pour un montant total de 90 000 €.\n\tAE\tCP\n2021\t60 000 €\t30 000 €\n"
+    assert extract_text(text)["montant_total"] == 90000
+
+
+def test_end_of_the_year_of_signature(extract_text):
+    text = "La convention est valable jusqu'au 31 décembre de l'année.\nFait à Paris, le 1er mars 2021\n"
+    assert extract_text(text)["date_fin"] == "2021-12-31"
+
+
+def test_end_of_the_year_without_a_signature_date_stays_null(extract_text):
+    assert extract_text("La convention est valable jusqu'au 31 décembre de l'année.")["date_fin"] is None
+
+
+def test_swapped_fait_le_place_a_date(extract_text):
+    record = extract_text("Fait le Paris\nà 25/03/2020\nLe délégant,\n")
+    assert (record["lieu_signature"], record["date_signature"]) == ("Paris", "2020-03-25")
+    assert any("swapped" in w for w in record["warnings"])
+
+
+def test_blank_signature_date_is_null_and_warned(extract_text):
+    record = extract_text("Fait à Paris, en deux originaux, le\nà\nLe délégant,\n")
+    assert record["date_signature"] is None
+    assert "signature date left blank" in record["warnings"]
+
+
+def test_unstated_fields_are_null_not_guessed(extract_text):
+    record = extract_text("Convention de délégation de gestion entre le délégant et le délégataire.")
+    for field in ("centre_financier", "programme", "montant_total", "duree", "date_signature", "preavis"):
+        assert record[field] is None, field
+    assert record["montants"] == []
+
+
+def test_evidence_points_at_the_source_span(extract_text):
+    text = "Domaine fonctionnel :\t0352, action 1\n"
+    record = extract_text(text)
+    evidence = record["evidence"]["domaine_fonctionnel"]
+    assert text[evidence["start"] : evidence["end"]] == evidence["text"]
+    assert record["domaine_fonctionnel"] == "0352-01"
