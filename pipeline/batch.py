@@ -6,15 +6,15 @@ import logging
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.dataset import convention_id
+from pipeline.errors import NotAConvention, ReadError
 from pipeline.nlp import load_nlp
 from pipeline.patterns import Patterns, load_patterns
-from pipeline.read import SUFFIXES, ReadError, read_file
+from pipeline.read import SUFFIXES, Limits, read_file
 from pipeline.record import extract_document
-from pipeline.segment import NotAConvention
 from pipeline.write import write_dataset
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    max_mb: float = 60.0
+    limits: Limits = Limits()
     jobs: int = 0  # 0: all cores
     use_spacy: bool = True
 
@@ -75,7 +75,7 @@ def start_worker(options: Options) -> None:
 
 def process(path: Path) -> Outcome:
     try:
-        doc = read_file(path, int(Worker.options.max_mb * 1e6))
+        doc = read_file(path, Worker.options.limits)
         record = extract_document(doc, Worker.patterns, Worker.nlp)
     except ReadError as error:
         return failed(path, error.kind, error)
@@ -95,7 +95,10 @@ def failed(path: Path, kind: str, error: object) -> Outcome:
 
 def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summary:
     files = collect(paths)
-    jobs = min(options.jobs or os.cpu_count() or 1, max(len(files), 1))
+    cores = os.cpu_count() or 1
+    jobs = min(options.jobs or cores, max(len(files), 1))
+    # The cores that files do not use go to the pages of a file being OCR'd.
+    options = replace(options, limits=replace(options.limits, ocr_workers=max(1, cores // jobs)))
     summary = Summary()
     seen: dict[str, str] = {}
     for outcome in outcomes(files, jobs, options):

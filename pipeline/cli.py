@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from pipeline.batch import Options, run
+from pipeline.read import Limits
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,13 +31,14 @@ def cli(verbose: bool) -> None:
     help="Folder for the dataset.",
 )
 @click.option("-j", "--jobs", default=0, show_default="all cores", help="Files read in parallel.")
-@click.option(
-    "--max-mb", default=60.0, show_default=True, help="Files larger than this are reported, not read."
-)
+@click.option("--max-mb", default=60.0, show_default=True, help="Larger files are reported, not read.")
+@click.option("--max-pages", default=200, show_default=True, help="Longer PDFs are reported, not read.")
+@click.option("--max-seconds", default=600.0, show_default=True, help="Time bound for reading one file.")
 @click.option("--no-spacy", is_flag=True, help="Decide person names by rules only (faster start).")
-def extract(paths: tuple[Path, ...], outdir: Path, jobs: int, max_mb: float, no_spacy: bool) -> None:
+def extract(paths, outdir, jobs, max_mb, max_pages, max_seconds, no_spacy) -> None:
     """Read conventions (.txt, .pdf, images) from files or folders; write the dataset to OUTDIR."""
-    options = Options(max_mb=max_mb, jobs=jobs, use_spacy=not no_spacy)
+    limits = Limits(max_mb=max_mb, max_pages=max_pages, max_seconds=max_seconds)
+    options = Options(limits=limits, jobs=jobs, use_spacy=not no_spacy)
     summary = run(list(paths), outdir, options)
     for error in summary.errors:
         click.echo(f"{error['fichier']}: {error['type_erreur']}: {error['message']}", err=True)

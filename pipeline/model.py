@@ -42,11 +42,19 @@ class Document:
         if not self.plain:
             self.plain = blank_markup(self.text)
 
-    def page_at(self, offset: int) -> int | None:
+    def page_info(self, offset: int) -> PageInfo | None:
         if not self.pages:
             return None
         starts = [page.start for page in self.pages]
-        return self.pages[bisect.bisect_right(starts, offset) - 1].number
+        return self.pages[bisect.bisect_right(starts, offset) - 1]
+
+    def page_at(self, offset: int) -> int | None:
+        page = self.page_info(offset)
+        return page.number if page else None
+
+    def method_at(self, offset: int) -> str | None:
+        page = self.page_info(offset)
+        return page.method if page else None
 
     def evidence(self, start: int, end: int) -> Evidence:
         return Evidence(self.text[start:end], start, end, self.page_at(start))

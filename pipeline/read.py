@@ -1,56 +1,61 @@
-"""Read an input file into a Document: text files now, PDFs and images through their readers."""
+"""Read an input file into a Document: text files, text-layer PDFs, scanned PDFs and images."""
 
 from __future__ import annotations
 
+import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from charset_normalizer import from_bytes
+from PIL import Image, ImageSequence, UnidentifiedImageError
 
+from pipeline.errors import BrokenPdf, EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
 from pipeline.model import Document, PageInfo
+from pipeline.ocr import ocr_images
+from pipeline.pdf import open_pdf, page_text
 
-TEXT_SUFFIXES = {".txt", ".text", ".md"}
+TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES | IMAGE_SUFFIXES
+# A PDF page with fewer characters than this in its text layer is a scan, read by OCR.
+MIN_PAGE_CHARS = 40
+# Pages whose OCR confidence (0..100) is below this are flagged for review.
+LOW_OCR_CONFIDENCE = 60
+PAGE_BREAK = "\n\n"
 
 
-class ReadError(Exception):
-    """A file that cannot be read; its class name is the kind of error reported."""
-
-    kind = "unreadable"
-
-
-class EmptyFile(ReadError):
-    kind = "empty"
-
-
-class TooLarge(ReadError):
-    kind = "too_large"
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_mb: float = 60.0
+    max_pages: int = 200
+    max_seconds: float = 600.0
+    dpi: int = 300
+    ocr_workers: int = os.cpu_count() or 1
 
 
-class UnreadableText(ReadError):
-    kind = "unreadable_text"
+@dataclass(slots=True)
+class PageText:
+    text: str
+    method: str
+    confidence: float | None = None
 
 
-class UnsupportedFormat(ReadError):
-    kind = "unsupported_format"
-
-
-def read_file(path: Path, max_bytes: int) -> Document:
+def read_file(path: Path, limits: Limits = Limits()) -> Document:
     size = path.stat().st_size
     if size == 0:
         raise EmptyFile("empty file")
-    if size > max_bytes:
-        raise TooLarge(f"file of {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit (--max-mb)")
+    if size > limits.max_mb * 1e6:
+        raise TooLarge(f"file of {size / 1e6:.1f} MB is over the {limits.max_mb:g} MB limit (--max-mb)")
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        return read_text_file(path)
+        return Document(path.name, decode(path.read_bytes()), [PageInfo(1, 0, "text")])
+    if suffix in PDF_SUFFIXES:
+        return assemble(path.name, read_pdf_pages(path, limits))
+    if suffix in IMAGE_SUFFIXES:
+        return assemble(path.name, read_image_pages(path, limits))
     raise UnsupportedFormat(f"unsupported file type '{suffix}'")
-
-
-def read_text_file(path: Path) -> Document:
-    text = decode(path.read_bytes())
-    return Document(path.name, text, [PageInfo(1, 0, "text")])
 
 
 def decode(raw: bytes) -> str:
@@ -60,10 +65,10 @@ def decode(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        guess = from_bytes(raw).best()
+        guess = from_bytes(raw[:2_000_000]).best()
         if guess is None:
             raise UnreadableText("no text encoding fits this file") from None
-        text = str(guess)
+        text = raw.decode(guess.encoding, errors="replace")
     if not looks_like_text(text):
         raise UnreadableText("binary content, not text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -71,6 +76,89 @@ def decode(raw: bytes) -> str:
 
 def looks_like_text(text: str) -> bool:
     sample = text[:20000]
-    printable = sum(1 for c in sample if c.isprintable() or c in "\n\t\r")
+    printable = sum(1 for c in sample if c.isprintable() or c in "\n\t\r\f")
     letters = sum(1 for c in sample if c.isalpha())
     return printable >= 0.95 * len(sample) and letters >= 0.4 * len(sample)
+
+
+def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
+    deadline = time.monotonic() + limits.max_seconds
+    with open_pdf(path) as pdf:
+        count = len(pdf.pages)
+        if count > limits.max_pages:
+            raise TooLarge(f"PDF of {count} pages is over the {limits.max_pages}-page limit (--max-pages)")
+        pages = []
+        for page in pdf.pages:
+            pages.append(PageText(page_text(page), "text"))
+            page.close()
+    scanned = [i for i, page in enumerate(pages) if len(page.text.strip()) < MIN_PAGE_CHARS]
+    if scanned:
+        for index, result in zip(scanned, ocr_pdf_pages(path, scanned, limits, deadline), strict=True):
+            pages[index] = result
+    return pages
+
+
+def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: float) -> list[PageText]:
+    import pypdfium2
+
+    try:
+        pdf = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError as error:
+        raise BrokenPdf(f"broken PDF: {error}") from error
+    results: list[PageText] = []
+    try:
+        for chunk in chunks(indexes, limits.ocr_workers):
+            if time.monotonic() > deadline:
+                results += [PageText("", "skipped") for _ in chunk]
+                continue
+            images = [pdf[i].render(scale=limits.dpi / 72, grayscale=True).to_pil() for i in chunk]
+            results += ocr_results(images, limits, deadline)
+    finally:
+        pdf.close()
+    return results
+
+
+def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
+    try:
+        with Image.open(path) as image:
+            frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+    except (UnidentifiedImageError, OSError) as error:
+        raise UnreadableText(f"not a readable image: {error}") from error
+    if len(frames) > limits.max_pages:
+        raise TooLarge(
+            f"image of {len(frames)} pages is over the {limits.max_pages}-page limit (--max-pages)"
+        )
+    return ocr_results(frames, limits, time.monotonic() + limits.max_seconds)
+
+
+def ocr_results(images: list, limits: Limits, deadline: float) -> list[PageText]:
+    timeout = max(1.0, deadline - time.monotonic())
+    return [PageText(p.text, "ocr", p.confidence) for p in ocr_images(images, limits.ocr_workers, timeout)]
+
+
+def chunks(items: list, size: int) -> list[list]:
+    size = max(1, size)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def assemble(source: str, pages: list[PageText]) -> Document:
+    parts, infos, offset, warnings = [], [], 0, []
+    for number, page in enumerate(pages, start=1):
+        infos.append(PageInfo(number, offset, page.method, page.confidence))
+        parts.append(page.text)
+        offset += len(page.text) + len(PAGE_BREAK)
+        warnings += page_warnings(number, page)
+    text = PAGE_BREAK.join(parts)
+    if not text.strip():
+        raise NoText("no text found: the pages are blank or the scan unreadable")
+    return Document(source, text, infos, warnings)
+
+
+def page_warnings(number: int, page: PageText) -> list[str]:
+    if page.method == "skipped":
+        return [f"page {number} not read: the time limit per file (--max-seconds) was reached"]
+    if page.method == "ocr" and not page.text.strip():
+        return [f"page {number}: OCR found no text"]
+    if page.confidence is not None and page.confidence < LOW_OCR_CONFIDENCE:
+        return [f"page {number}: low OCR confidence ({page.confidence:.0f}/100), check its values"]
+    return []

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pipeline.errors import NotAConvention
 from pipeline.model import Document
 from pipeline.patterns import Patterns
-
-
-class NotAConvention(Exception):
-    """The text does not read as a convention de délégation de gestion."""
 
 
 @dataclass(frozen=True, slots=True)

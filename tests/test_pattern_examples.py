@@ -7,12 +7,14 @@ from datetime import date
 import pytest
 from conftest import get
 
+from pipeline.errors import NotAConvention
 from pipeline.extract.amounts import Cell, figures_and_words, table_amounts
+from pipeline.extract.chorus import FIELDS, ocr_digits
 from pipeline.extract.parties import classify_role
 from pipeline.extract.values import parse_date
 from pipeline.model import Document
 from pipeline.patterns import load_patterns
-from pipeline.segment import NotAConvention, check_convention
+from pipeline.segment import check_convention
 
 PATTERNS = load_patterns()
 
@@ -23,14 +25,19 @@ def examples(concern: str, key: str | None = None) -> list[dict]:
 
 
 def chorus_examples():
-    for name, spec in PATTERNS["chorus"].items():
-        for example in spec["examples"]:
+    for name in FIELDS:
+        for example in PATTERNS["chorus"][name]["examples"]:
             yield pytest.param(name, example, id=f"{name}:{example['text'][:40]}")
 
 
 @pytest.mark.parametrize(("field", "example"), list(chorus_examples()))
 def test_chorus_example(extract_text, field, example):
     assert extract_text(example["text"])[field] == example["expect"]
+
+
+@pytest.mark.parametrize("example", examples("chorus", "ocr_confusions"), ids=lambda e: e["text"])
+def test_ocr_confusion_example(example):
+    assert ocr_digits(example["text"], PATTERNS) == example["expect"]
 
 
 @pytest.mark.parametrize("example", examples("terms"), ids=lambda e: e["text"][:50])

@@ -46,6 +46,8 @@ def extract_chorus(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
     found = {}
     for name in FIELDS:
         candidate = extract_code(doc, patterns, name)
+        if candidate and name != "programme_libelle" and doc.method_at(candidate.evidence.start) == "ocr":
+            candidate = fix_ocr_digits(candidate, patterns)
         if candidate:
             found[name] = candidate
     derive_programme(doc, found)
@@ -78,6 +80,20 @@ def extract_code(doc: Document, patterns: Patterns, name: str) -> Candidate | No
     if len(counts) > 1:
         best = Candidate(best.value, best.evidence, best.confidence * 0.7, best.rule)
     return best
+
+
+def fix_ocr_digits(candidate: Candidate, patterns: Patterns) -> Candidate:
+    value = ocr_digits(str(candidate.value), patterns)
+    if value == candidate.value:
+        return candidate
+    return Candidate(value, candidate.evidence, candidate.confidence * 0.9, candidate.rule + ".ocr_fixed")
+
+
+def ocr_digits(value: str, patterns: Patterns) -> str:
+    """Digits that OCR read as letters inside a code: "SGSIFABO75" -> "SGSIFAB075"."""
+    for index, fix in enumerate(patterns["chorus"]["ocr_confusions"]["fixes"]):
+        value = patterns.regex("chorus", "ocr_confusions", "fixes", index, "pattern").sub(fix["digit"], value)
+    return value
 
 
 def derive_programme(doc: Document, found: dict[str, Candidate]) -> None:

@@ -1,0 +1,141 @@
+"""OCR with Tesseract (French), one thread per page and pages in parallel across cores."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pytesseract
+from PIL import Image
+
+from pipeline.errors import OcrUnavailable
+
+APT_HINT = "sudo apt-get install -y tesseract-ocr tesseract-ocr-fra"
+# A gap between two words wider than this many line heights separates table cells.
+CELL_GAP = 1.2
+
+
+@dataclass(frozen=True, slots=True)
+class OcrPage:
+    text: str
+    confidence: float | None  # Tesseract's mean word confidence, 0..100
+
+
+def check_tesseract() -> None:
+    if not shutil.which("tesseract"):
+        raise OcrUnavailable(f"Tesseract is not installed: run '{APT_HINT}'")
+    if "fra" not in pytesseract.get_languages():
+        raise OcrUnavailable(f"Tesseract has no French data: run '{APT_HINT}'")
+
+
+def ocr_images(images: list[Image.Image], workers: int, timeout: float) -> list[OcrPage]:
+    """OCR each image; Tesseract's own threads fight each other, so each runs on one."""
+    check_tesseract()
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        return list(pool.map(lambda image: ocr_image(image, timeout), images))
+
+
+def ocr_image(image: Image.Image, timeout: float) -> OcrPage:
+    try:
+        data = pytesseract.image_to_data(
+            image.convert("L"), lang="fra", output_type=pytesseract.Output.DICT, timeout=timeout
+        )
+    except RuntimeError:  # pytesseract's timeout
+        return OcrPage("", None)
+    words = [
+        Word(text, data["left"][i], data["left"][i] + data["width"][i], data["height"][i], float(conf), key)
+        for i, (text, conf) in enumerate(zip(data["text"], data["conf"], strict=True))
+        if text.strip() and float(conf) >= 0
+        for key in [(data["block_num"][i], data["par_num"][i], data["line_num"][i])]
+    ]
+    confidences = [w.confidence for w in words]
+    return OcrPage(layout(words), statistics.fmean(confidences) if confidences else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    text: str
+    left: int
+    right: int
+    height: int
+    confidence: float
+    line: tuple[int, int, int]  # block, paragraph, line
+
+
+def layout(words: list[Word]) -> str:
+    """Lines of words, wrapped lines of a paragraph joined, tables as tab-separated columns."""
+    lines: dict[tuple, list[Word]] = {}
+    for word in words:
+        lines.setdefault(word.line, []).append(word)
+    if not lines:
+        return ""
+    margin = max(w.right for w in words)
+    out: list[str] = []
+    previous = None
+    for block in blocks_of(list(lines.items())):
+        if len(block) > 1 or len(cells_of(block[0][1])) > 1:
+            out += table_rows([cells_of(line) for _, line in block])
+            previous = None
+            continue
+        key, line = block[0]
+        text = " ".join(w.text for w in line)
+        same_paragraph = previous and previous[0][:2] == key[:2]
+        if same_paragraph and wrapped(previous[1], line[0], margin):
+            out[-1] += " " + text
+        else:
+            if previous and not same_paragraph:
+                out.append("")
+            out.append(text)
+        previous = (key, line)
+    return "\n".join(out) + "\n"
+
+
+def wrapped(line: list[Word], next_word: Word, margin: int) -> bool:
+    """The line was wrapped when the next line's first word would have fitted on it."""
+    char_width = (line[-1].right - line[0].left) / max(sum(len(w.text) + 1 for w in line), 1)
+    return line[-1].right + char_width * (len(next_word.text) + 1) > margin
+
+
+def blocks_of(lines: list[tuple[tuple, list[Word]]]) -> list[list]:
+    """Runs of consecutive lines split into cells form one table; other lines stand alone."""
+    blocks: list[list] = []
+    for key, line in lines:
+        tabular = len(cells_of(line)) > 1
+        if tabular and blocks and len(cells_of(blocks[-1][-1][1])) > 1:
+            blocks[-1].append((key, line))
+        else:
+            blocks.append([(key, line)])
+    return blocks
+
+
+def cells_of(line: list[Word]) -> list[list[Word]]:
+    """The line's words grouped into cells: a gap wider than CELL_GAP line heights splits them."""
+    height = statistics.median(w.height for w in line)
+    cells = [[line[0]]]
+    for before, word in zip(line, line[1:], strict=False):
+        if word.left - before.right > CELL_GAP * height:
+            cells.append([word])
+        else:
+            cells[-1].append(word)
+    return cells
+
+
+def table_rows(rows: list[list[list[Word]]]) -> list[str]:
+    """Each row's cells put in the columns of the widest row, so empty cells keep their place."""
+    widest = max(rows, key=len)
+    centres = [(cell[0].left + cell[-1].right) / 2 for cell in widest]
+    bounds = [(a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)]
+    out = []
+    for row in rows:
+        columns = [""] * len(widest)
+        for cell in row:
+            centre = (cell[0].left + cell[-1].right) / 2
+            index = sum(1 for bound in bounds if centre > bound)
+            text = " ".join(w.text for w in cell)
+            columns[index] = f"{columns[index]} {text}".strip()
+        out.append("\t".join(columns))
+    return out
