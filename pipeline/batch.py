@@ -9,9 +9,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.dataset import convention_id
+from pipeline.dataset import convention_id, tables
 from pipeline.errors import NotAConvention, ReadError
 from pipeline.nlp import load_nlp
+from pipeline.package import validate_package, write_package
 from pipeline.patterns import Patterns, load_patterns
 from pipeline.read import SUFFIXES, Limits, read_file
 from pipeline.record import extract_document
@@ -117,8 +118,31 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
             )
             continue
         summary.records.append(outcome.record)
-    write_dataset(summary.records, summary.errors, outdir)
+    publishable(summary.records, summary.errors, outdir)
     return summary
+
+
+def publishable(records: list[dict], errors: list[dict], outdir: Path) -> None:
+    """Write the dataset and its package, check them with frictionless, and keep what the
+    check finds as warnings on the records concerned."""
+    write_dataset(records, errors, outdir)
+    package = write_package(outdir, [r["fichier_source"] for r in records])
+    problems = validate_package(package)
+    if not problems:
+        return
+    rows = tables(records)
+    for problem in problems:
+        table, row = problem["table"], problem["row"]
+        owner = record_of(records, rows[table][row - 2]) if row and row >= 2 else None
+        message = f"dataset check: {table}.csv row {row}: {problem['message']}"
+        for record in [owner] if owner else records:
+            record["warnings"].append(message)
+    write_dataset(records, errors, outdir)
+
+
+def record_of(records: list[dict], row: dict) -> dict | None:
+    key = row.get("id") or row.get("convention_id")
+    return next((r for r in records if r["id"] == key), None)
 
 
 def outcomes(files: list[Path], jobs: int, options: Options):

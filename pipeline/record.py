@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 
+from pipeline.extract.about import extract_about
 from pipeline.extract.amounts import extract_amounts, total_amount
 from pipeline.extract.chorus import extract_chorus
 from pipeline.extract.parties import extract_parties
@@ -58,6 +59,7 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     for party in parties:
         for name, candidate in party.fields.items():
             found[f"{party.role}.{name}"] = candidate
+    found.update(extract_about(doc, patterns))
     found.update(extract_chorus(doc, patterns))
     found.update(extract_place_date(doc, blocks.signature, patterns))
     signed = found.get("date_signature")
@@ -79,6 +81,8 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
 
 def assemble(doc: Document, found: dict[str, Candidate], lists: dict[str, list[Candidate]]) -> dict:
     record: dict = {"fichier_source": doc.source}
+    for name in ("intitule", "objet", "nature"):
+        record[name] = value_of(found, name)
     for role in ("delegant", "delegataire"):
         record[role] = {
             "nom": value_of(found, f"{role}.nom"),

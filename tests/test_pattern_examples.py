@@ -40,6 +40,11 @@ def test_ocr_confusion_example(example):
     assert ocr_digits(example["text"], PATTERNS) == example["expect"]
 
 
+@pytest.mark.parametrize("example", examples("about"), ids=lambda e: e["text"][:40])
+def test_about_example(extract_text, example):
+    assert extract_text(example["text"])[example["field"]] == example["expect"]
+
+
 @pytest.mark.parametrize("example", examples("terms"), ids=lambda e: e["text"][:50])
 def test_terms_example(extract_text, example):
     assert extract_text(example["text"])[example["field"]] == example["expect"]

@@ -1,0 +1,45 @@
+"""What the convention is: its title (intitule), object (objet) and kind (nature)."""
+
+from __future__ import annotations
+
+from pipeline.extract.names import clean
+from pipeline.model import Candidate, Document
+from pipeline.patterns import Patterns
+
+
+def extract_about(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
+    found = {}
+    title = patterns.regex("about", "title").search(doc.plain, 0, patterns["about"]["title_within_chars"])
+    if title:
+        found["intitule"] = candidate(doc, title, sentence_case(clean(title["value"])), 0.8, "about.title")
+    for index, _ in enumerate(patterns["about"]["object"]):
+        match = patterns.regex("about", "object", index).search(doc.plain)
+        if match:
+            value = sentence_case(clean(match["value"]))
+            found["objet"] = candidate(doc, match, value, 0.7, f"about.object.{index}")
+            break
+    found["nature"] = nature(doc, patterns)
+    return found
+
+
+def candidate(doc: Document, match, value: str, confidence: float, rule: str) -> Candidate:
+    return Candidate(value, doc.evidence(*match.span("value")), confidence, rule)
+
+
+def nature(doc: Document, patterns: Patterns) -> Candidate:
+    """The kind of delegation whose words come first in the text."""
+    firsts = []
+    for kind in patterns["about"]["nature"]:
+        match = patterns.regex("about", "nature", kind).search(doc.plain)
+        if match:
+            firsts.append((match.start(), kind, match))
+    if not firsts:
+        return Candidate(patterns["about"]["nature_default"], doc.evidence(0, 0), 0.5, "about.nature.default")
+    _, kind, match = min(firsts)
+    return Candidate(kind, doc.evidence(*match.span()), 0.75, "about.nature")
+
+
+def sentence_case(text: str) -> str:
+    if text.isupper():
+        text = text.lower()
+    return text[:1].upper() + text[1:]

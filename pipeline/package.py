@@ -1,0 +1,80 @@
+"""The data package: Table Schemas beside the CSVs, datapackage.json, and their validation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.dataset import TABLES, schema
+from pipeline.write import write_atomic
+
+LICENCE = {
+    "name": "etalab-2.0",
+    "title": "Licence Ouverte / Open Licence version 2.0",
+    "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence",
+}
+SOURCE = {
+    "title": "Conventions de délégation de gestion publiées par les services de l'État "
+    "(décret n° 2004-1085 du 14 octobre 2004, article 2)",
+}
+
+
+def descriptor(sources: list[str]) -> dict:
+    return {
+        "name": "conventions-delegation-de-gestion",
+        "title": "Conventions de délégation de gestion entre services de l'État",
+        "description": (
+            "Parties, représentants, codes Chorus, montants (AE/CP), dates, durées et signataires des "
+            "conventions de délégation de gestion, extraits des documents publiés. Chaque valeur du "
+            "fichier conventions.json garde le passage du texte dont elle est tirée."
+        ),
+        "licenses": [LICENCE],
+        "sources": [{**SOURCE, "files": sources}] if sources else [SOURCE],
+        "created": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "contributors": [{"title": f"conventions-extract {__version__}", "role": "wrangler"}],
+        "resources": [resource(name) for name in TABLES],
+    }
+
+
+def resource(name: str) -> dict:
+    return {
+        "name": name,
+        "title": schema(name)["title"],
+        "description": schema(name)["description"],
+        "path": f"{name}.csv",
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "schema": f"{name}.schema.json",
+    }
+
+
+def write_package(outdir: Path, sources: list[str]) -> Path:
+    for name in TABLES:
+        text = json.dumps(schema(name), ensure_ascii=False, indent=2) + "\n"
+        write_atomic(outdir / f"{name}.schema.json", text)
+    path = outdir / "datapackage.json"
+    write_atomic(path, json.dumps(descriptor(sources), ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+def validate_package(path: Path) -> list[dict]:
+    """Every error frictionless finds: the table, the row (1 = header) and the message."""
+    from frictionless import Package, system
+
+    with system.use_context(trusted=True):
+        report = Package(str(path)).validate()
+    errors = []
+    for task in report.tasks:
+        for error in task.errors:
+            errors.append(
+                {
+                    "table": task.name,
+                    "row": getattr(error, "row_number", None),
+                    "message": error.message,
+                }
+            )
+    return errors

@@ -1,0 +1,86 @@
+"""The dataset is ready for data.gouv.fr: stable ids, typed CSVs, schemas, a valid package."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import SAMPLES
+
+from pipeline.batch import Options, publishable, run
+from pipeline.dataset import TABLES, schema
+from pipeline.package import validate_package
+
+PANDAS_TYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
+
+
+@pytest.fixture(scope="module")
+def outdir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dataset")
+    run(SAMPLES, out, Options(jobs=1, use_spacy=False))
+    return out
+
+
+def read_typed(outdir, table: str) -> pd.DataFrame:
+    fields = schema(table)["fields"]
+    dtypes = {f["name"]: PANDAS_TYPES[f["type"]] for f in fields if f["type"] in PANDAS_TYPES}
+    dates = [f["name"] for f in fields if f["type"] == "date"]
+    return pd.read_csv(outdir / f"{table}.csv", dtype=dtypes, parse_dates=dates, encoding="utf-8")
+
+
+def test_the_samples_dataset_validates_against_its_schemas(outdir):
+    assert validate_package(outdir / "datapackage.json") == []
+
+
+def test_the_package_describes_three_resources_under_the_licence_ouverte(outdir):
+    package = json.loads((outdir / "datapackage.json").read_text(encoding="utf-8"))
+    assert [r["name"] for r in package["resources"]] == list(TABLES)
+    assert package["licenses"][0]["title"] == "Licence Ouverte / Open Licence version 2.0"
+    assert package["created"].endswith("Z")
+    for name in TABLES:
+        assert (outdir / f"{name}.schema.json").exists()
+
+
+def test_csv_reads_back_with_schema_types_accents_and_numbers_intact(outdir):
+    records = {r["id"]: r for r in json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))}
+    table = read_typed(outdir, "conventions")
+    for row in table.itertuples():
+        record = records[row.id]
+        assert row.delegant_nom == record["delegant"]["nom"]
+        assert row.montant_total == record["montant_total"]
+        assert (None if pd.isna(row.date_signature) else row.date_signature.date().isoformat()) == (
+            record["date_signature"]
+        )
+    assert "Délégation générale à l'emploi et à la formation professionnelle" in set(table.delegant_nom)
+
+
+def test_amounts_and_signatories_join_on_the_convention_id(outdir):
+    conventions = read_typed(outdir, "conventions")
+    for table in ("montants", "signataires"):
+        rows = read_typed(outdir, table)
+        assert set(rows.convention_id) <= set(conventions.id)
+    amounts = read_typed(outdir, "montants")
+    assert amounts.montant.sum() == 215000 * 2 + 100000 + 20000 + 80000 + 20000 * 2 + 100000 + 80000 * 2 + 40000 * 4
+
+
+def test_ids_are_stable_across_runs(outdir, tmp_path):
+    run(SAMPLES, tmp_path, Options(jobs=1, use_spacy=False))
+    first = read_typed(outdir, "conventions").id.tolist()
+    assert read_typed(tmp_path, "conventions").id.tolist() == first
+
+
+def test_a_value_the_schema_refuses_becomes_a_warning_on_its_record(outdir, tmp_path):
+    records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
+    records[1]["centre_financier"] = "UO inconnue"
+    publishable(records, [], tmp_path)
+    written = json.loads((tmp_path / "conventions.json").read_text(encoding="utf-8"))
+    assert any("dataset check: conventions.csv row 3" in w for w in written[1]["warnings"])
+    assert not any("dataset check" in w for w in written[0]["warnings"])
+
+
+def test_extra_fields_title_object_and_nature_are_filled(outdir):
+    table = read_typed(outdir, "conventions")
+    assert set(table.nature) == {"gestion de crédits"}
+    assert table.intitule.str.startswith("Convention de délégation de gestion").all()
+    assert table.objet.notna().all()
