@@ -7,13 +7,19 @@ INPUT ?= samples
 OUTPUT ?= outputs
 ARGS ?=
 
-.PHONY: extract test lint bench system-deps clean
+.PHONY: extract test lint bench publish docs system-deps clean
 
 extract: $(STAMP) system-deps
 	$(PY) -m pipeline extract $(INPUT) -o $(OUTPUT) $(ARGS)
 
 test: $(STAMP) system-deps
 	$(PY) -m pytest -q $(ARGS)
+
+publish: $(STAMP)
+	$(PY) -m pipeline publish $(OUTPUT) $(ARGS)
+
+docs: $(STAMP)
+	$(PY) -m pipeline docs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipeline tests

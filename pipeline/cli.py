@@ -48,5 +48,40 @@ def extract(paths, outdir, jobs, max_mb, max_pages, max_seconds, no_spacy) -> No
     sys.exit(1 if summary.errors or not summary.records else 0)
 
 
+@cli.command()
+@click.argument("outdir", default="outputs", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--instance",
+    default="demo",
+    show_default=True,
+    help="www, demo, dev, or the root URL of another udata instance.",
+)
+@click.option("--dataset", "dataset_id", help="Update this dataset instead of the one published before.")
+@click.option("--private", is_flag=True, help="Keep the dataset private (a draft only you see).")
+@click.option("--dry-run", is_flag=True, help="Print each request instead of sending it.")
+def publish(outdir: Path, instance: str, dataset_id: str | None, private: bool, dry_run: bool) -> None:
+    """Create or update the dataset on data.gouv.fr from OUTDIR (API key: DATAGOUV_API_KEY)."""
+    from pipeline.publish import PublishError, client_for
+    from pipeline.publish import publish as send
+
+    client = client_for(instance, dry_run, echo=click.echo)
+    try:
+        dataset = send(outdir, client, dataset_id, private)
+    except PublishError as error:
+        click.echo(f"publish failed: {error}", err=True)
+        sys.exit(1)
+    if not dry_run:
+        click.echo(f"published: {client.root}/datasets/{dataset}/")
+
+
+@cli.command()
+@click.option("--readme", default="README.md", type=click.Path(exists=True, path_type=Path))
+def docs(readme: Path) -> None:
+    """Regenerate the README's column reference from the Table Schemas."""
+    from pipeline.docs import update_readme
+
+    click.echo(f"{readme}: {'updated' if update_readme(readme) else 'up to date'}")
+
+
 def main() -> None:
     cli(prog_name="python -m pipeline")

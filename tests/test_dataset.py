@@ -85,3 +85,13 @@ def test_extra_fields_title_object_and_nature_are_filled(outdir):
     assert set(table.nature) == {"gestion de crédits"}
     assert table.intitule.str.startswith("Convention de délégation de gestion").all()
     assert table.objet.notna().all()
+
+
+def test_readme_column_reference_is_generated_from_the_schemas(tmp_path):
+    from conftest import ROOT
+
+    from pipeline.docs import update_readme
+
+    copy = tmp_path / "README.md"
+    copy.write_text((ROOT / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert update_readme(copy) is False, "run `python -m pipeline docs` to regenerate the README"
