@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.dataset import convention_id, tables
 from pipeline.errors import NotAConvention, ReadError
-from pipeline.nlp import load_nlp
+from pipeline.nlp import LazyModel
 from pipeline.package import validate_package, write_package
 from pipeline.patterns import Patterns, load_patterns
 from pipeline.read import SUFFIXES, Limits, read_file
@@ -71,7 +71,7 @@ class Worker:
 def start_worker(options: Options) -> None:
     Worker.options = options
     Worker.patterns = load_patterns()
-    Worker.nlp = load_nlp() if options.use_spacy else None
+    Worker.nlp = LazyModel() if options.use_spacy else None
 
 
 def process(path: Path) -> Outcome:

@@ -37,10 +37,12 @@ class Document:
     pages: list[PageInfo] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     plain: str = ""  # text with markup blanked out, same length and offsets
+    lower: str = ""  # plain in lower case, same length and offsets
 
     def __post_init__(self) -> None:
         if not self.plain:
             self.plain = blank_markup(self.text)
+        self.lower = lower_in_place(self.plain)
 
     def page_info(self, offset: int) -> PageInfo | None:
         if not self.pages:
@@ -68,3 +70,11 @@ def blank_markup(text: str) -> str:
     for mark in MARKUP:
         text = text.replace(mark, " " * len(mark))
     return text
+
+
+def lower_in_place(text: str) -> str:
+    """Lower case that keeps every offset: the rare letters whose lower case is longer stay."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)

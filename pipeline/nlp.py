@@ -22,3 +22,19 @@ def load_nlp():
             "spaCy model %s not available (%s): names by rules only", MODEL, error
         )
         return None
+
+
+class LazyModel:
+    """Calls the model, loading it on first use: a run whose files all come from the cache, or
+    whose names all follow the rules, never pays for loading it."""
+
+    def __call__(self, text: str):
+        model = load_nlp()
+        return model(text) if model else None
+
+
+@cache
+def person_by_model(nlp, text: str) -> bool:
+    """Whether the model reads the text as a person's name (the same names recur across files)."""
+    parsed = nlp(text)
+    return parsed is None or any(ent.label_ == "PER" for ent in parsed.ents)

@@ -26,7 +26,7 @@ def check_convention(doc: Document, patterns: Patterns) -> None:
     found = sum(
         1
         for index, _ in enumerate(rules["markers"])
-        if patterns.regex("document", "markers", index).search(doc.plain)
+        if patterns.folded("document", "markers", index).search(doc.lower)
     )
     if found < rules["min_markers"]:
         raise NotAConvention(f"not a convention: {found} of {len(rules['markers'])} markers found")
@@ -37,22 +37,22 @@ def segment(doc: Document, patterns: Patterns) -> Blocks:
 
 
 def find_parties(doc: Document, patterns: Patterns) -> list[Span]:
-    start = patterns.regex("document", "parties_start").search(doc.plain)
+    start = patterns.folded("document", "parties_start").search(doc.lower)
     if not start:
         return []
-    end = patterns.regex("document", "parties_end").search(doc.plain, start.end())
+    end = patterns.folded("document", "parties_end").search(doc.lower, start.end())
     stop = end.start() if end else min(len(doc.plain), start.end() + 3000)
-    cuts = [m for m in patterns.regex("document", "parties_split").finditer(doc.plain, start.end(), stop)]
+    cuts = [m for m in patterns.folded("document", "parties_split").finditer(doc.lower, start.end(), stop)]
     bounds = [start.end(), *[m.start() for m in cuts], stop]
     heads = [start.end(), *[m.end() for m in cuts]]
     return [Span(head, bound) for head, bound in zip(heads, bounds[1:], strict=True) if bound > head]
 
 
 def find_signature(doc: Document, patterns: Patterns) -> Span | None:
-    starts = list(patterns.regex("document", "signature_start").finditer(doc.plain))
+    starts = list(patterns.folded("document", "signature_start").finditer(doc.lower))
     if not starts:
         return None
     begin = starts[-1].start()
     limit = begin + patterns["document"]["signature_max_chars"]
-    end = patterns.regex("document", "signature_end").search(doc.plain, begin, limit)
+    end = patterns.folded("document", "signature_end").search(doc.lower, begin, limit)
     return Span(begin, end.start() if end else min(limit, len(doc.plain)))

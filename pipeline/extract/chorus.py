@@ -59,12 +59,11 @@ def extract_code(doc: Document, patterns: Patterns, name: str) -> Candidate | No
     normalise = FORMATS[spec["format"]]
     candidates = []
     for index, rule in enumerate(spec["rules"]):
-        regex = patterns.regex("chorus", name, "rules", index, "pattern")
-        for match in regex.finditer(doc.plain):
+        for match in patterns.finditer(doc, "chorus", name, "rules", index, "pattern"):
             start, end = match.span("value")
             candidates.append(
                 Candidate(
-                    normalise(match["value"]),
+                    normalise(doc.plain[start:end]),
                     doc.evidence(start, end),
                     rule["confidence"],
                     f"chorus.{name}.{rule['name']}",

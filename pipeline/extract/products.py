@@ -29,7 +29,10 @@ def extract_products(
 def prose_products(doc: Document, patterns: Patterns, sigles: set[str]) -> list[Candidate]:
     skipped = {fold(word) for word in patterns["products"]["not_products"]} | {fold(s) for s in sigles}
     found: dict[str, Candidate] = {}
-    for match in patterns.regex("products", "product").finditer(doc.plain):
+    for trigger in patterns.finditer(doc, "products", "trigger"):
+        match = patterns.regex("products", "name").match(doc.plain, trigger.end())
+        if not match:
+            continue
         for group in ("quoted", "plain", "second"):
             if not match[group]:
                 continue

@@ -10,6 +10,7 @@ from pipeline.extract.names import clean, fold, person_name
 from pipeline.extract.parties import Party, classify_role
 from pipeline.extract.values import parse_date
 from pipeline.model import Candidate, Document
+from pipeline.nlp import person_by_model
 from pipeline.patterns import Patterns
 from pipeline.segment import Span
 
@@ -128,17 +129,24 @@ def is_person(text: str, patterns: Patterns, nlp) -> bool:
     if not patterns.regex("fragments", "person_name").fullmatch(candidate):
         return False
     words = words_of(candidate)
-    vocabulary = {fold(w) for w in rules["function_words"] + rules["organisation_words"]}
-    if words[0] in rules["not_first_words"] or vocabulary & set(words):
+    if words[0] in rules["not_first_words"] or vocabulary(
+        patterns, "function_words", "organisation_words"
+    ) & set(words):
         return False
     if any(word.isupper() and len(word) > 1 for word in candidate.split()) or nlp is None:
         return True
-    return any(ent.label_ == "PER" for ent in nlp(candidate).ents)
+    return person_by_model(nlp, candidate)
 
 
 def has_function(text: str, patterns: Patterns) -> bool:
-    functions = {fold(w) for w in patterns["signature"]["function_words"]}
-    return bool(functions & set(words_of(text)))
+    return bool(vocabulary(patterns, "function_words") & set(words_of(text)))
+
+
+def vocabulary(patterns: Patterns, *lists: str) -> frozenset[str]:
+    key = ("signature", *lists)
+    if key not in patterns.cached:
+        patterns.cached[key] = frozenset(fold(w) for name in lists for w in patterns["signature"][name])
+    return patterns.cached[key]
 
 
 def function_near(lines: list[Cell], index: int, names: list[int], patterns: Patterns) -> str | None:

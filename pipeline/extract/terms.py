@@ -22,8 +22,8 @@ def extract_terms(doc: Document, patterns: Patterns, signed: date | None) -> dic
 
 def first_rule(doc: Document, patterns: Patterns, name: str, signed: date | None) -> Candidate | None:
     for index, rule in enumerate(patterns["terms"][name]):
-        regex = patterns.regex("terms", name, index, "pattern")
-        for match in regex.finditer(doc.plain):
+        regex = patterns.folded("terms", name, index, "pattern")
+        for match in regex.finditer(doc.lower):
             value = rule_value(match, rule, patterns, signed)
             if value is not None:
                 evidence = doc.evidence(*match.span())

@@ -11,8 +11,18 @@ from text_to_num import text2num
 DATE_SETTINGS = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "STRICT_PARSING": True}
 
 
+NUMERIC_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+
+
 def parse_date(span: str) -> date | None:
     """Parse a date already cut out of its sentence ("20 FEV. 2020", "23/11/2020")."""
+    numeric = NUMERIC_DATE.fullmatch(span.strip())
+    if numeric:
+        day, month, year = (int(part) for part in numeric.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            return None
     cleaned = re.sub(r"\b1er\b", "1", span, flags=re.IGNORECASE)
     parsed = dateparser.parse(cleaned, languages=["fr"], settings=DATE_SETTINGS)
     return parsed.date() if parsed else None
