@@ -6,9 +6,10 @@ import logging
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from pipeline.cache import Cache
 from pipeline.dataset import convention_id, tables
 from pipeline.errors import NotAConvention, ReadError
 from pipeline.nlp import LazyModel
@@ -26,6 +27,7 @@ class Options:
     limits: Limits = Limits()
     jobs: int = 0  # 0: all cores
     use_spacy: bool = True
+    use_cache: bool = False
 
 
 @dataclass(slots=True)
@@ -96,16 +98,47 @@ def failed(path: Path, kind: str, error: object) -> Outcome:
 
 def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summary:
     files = collect(paths)
-    cores = os.cpu_count() or 1
-    jobs = min(options.jobs or cores, max(len(files), 1))
-    # The cores that files do not use go to the pages of a file being OCR'd.
-    options = replace(options, limits=replace(options.limits, ocr_workers=max(1, cores // jobs)))
+    cache = Cache(outdir / ".cache", settings(options)) if options.use_cache else None
+    keys = {path: cache.key(path) for path in files if path.exists()} if cache else {}
+    results = {}
+    for path, key in keys.items():
+        hit = cache.get(key)
+        if hit:
+            results[path] = renamed(Outcome(**hit), path)
+    todo = [path for path in files if path not in results]
+    for path, outcome in zip(todo, outcomes(todo, options), strict=True):
+        results[path] = outcome
+        if cache and path in keys and not internal(outcome):
+            cache.put(keys[path], asdict(outcome))
+    summary = summarise([results[path] for path in files])
+    publishable(summary.records, summary.errors, outdir)
+    return summary
+
+
+def settings(options: Options) -> str:
+    return f"{load_patterns().version}|{options.use_spacy}|{options.limits}"
+
+
+def renamed(outcome: Outcome, path: Path) -> Outcome:
+    """A cached outcome, told about the file it now comes from."""
+    if outcome.record:
+        outcome.record["fichier_source"] = path.name
+    if outcome.error:
+        outcome.error["fichier"] = str(path)
+    outcome.path = str(path)
+    return outcome
+
+
+def internal(outcome: Outcome) -> bool:
+    return bool(outcome.error) and outcome.error["type_erreur"] == "internal_error"
+
+
+def summarise(results: list[Outcome]) -> Summary:
     summary = Summary()
     seen: dict[str, str] = {}
-    for outcome in outcomes(files, jobs, options):
+    for outcome in results:
         if outcome.error:
             summary.errors.append(outcome.error)
-            log.info("%s: %s", outcome.path, outcome.error["message"])
             continue
         first = seen.setdefault(outcome.record["id"], outcome.path)
         if first != outcome.path:
@@ -118,7 +151,6 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
             )
             continue
         summary.records.append(outcome.record)
-    publishable(summary.records, summary.errors, outdir)
     return summary
 
 
@@ -145,29 +177,41 @@ def record_of(records: list[dict], row: dict) -> dict | None:
     return next((r for r in records if r["id"] == key), None)
 
 
-def outcomes(files: list[Path], jobs: int, options: Options):
-    progress = progress_bar(len(files))
+def outcomes(files: list[Path], options: Options):
+    """Each file's outcome, in order, from one process or from a pool of them."""
+    if not files:
+        return
+    cores = os.cpu_count() or 1
+    jobs = min(options.jobs or cores, len(files))
+    # The cores that files do not use go to the pages of a file being OCR'd.
+    options = replace(options, limits=replace(options.limits, ocr_workers=max(1, cores // jobs)))
+    progress = Progress(len(files))
     if jobs <= 1:
         start_worker(options)
-        results = map(process, files)
-        yield from tracked(results, progress)
+        yield from progress.track(map(process, files))
         return
     with ProcessPoolExecutor(jobs, initializer=start_worker, initargs=(options,)) as pool:
-        yield from tracked(pool.map(process, files, chunksize=4), progress)
+        yield from progress.track(pool.map(process, files, chunksize=8))
 
 
-def tracked(results, progress):
-    for outcome in results:
-        if progress:
-            progress.update()
-        yield outcome
-    if progress:
-        progress.close()
+class Progress:
+    """A progress bar on a terminal; otherwise a plain line at every tenth of the files."""
 
+    def __init__(self, total: int):
+        self.total = total
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
 
-def progress_bar(total: int):
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
+            self.bar = tqdm(total=total, unit="file", desc="extract")
 
-    return tqdm(total=total, unit="file", desc="extract")
+    def track(self, results):
+        step = max(1, self.total // 10)
+        for done, outcome in enumerate(results, start=1):
+            if self.bar:
+                self.bar.update()
+            elif self.total >= 20 and (done % step == 0 or done == self.total):
+                print(f"extract: {done}/{self.total} files", file=sys.stderr)
+            yield outcome
+        if self.bar:
+            self.bar.close()

@@ -32,13 +32,15 @@ def cli(verbose: bool) -> None:
 )
 @click.option("-j", "--jobs", default=0, show_default="all cores", help="Files read in parallel.")
 @click.option("--max-mb", default=60.0, show_default=True, help="Larger files are reported, not read.")
+@click.option("--max-text-mb", default=10.0, show_default=True, help="Larger text files are reported.")
 @click.option("--max-pages", default=200, show_default=True, help="Longer PDFs are reported, not read.")
 @click.option("--max-seconds", default=600.0, show_default=True, help="Time bound for reading one file.")
+@click.option("--no-cache", is_flag=True, help="Read every file again, even unchanged.")
 @click.option("--no-spacy", is_flag=True, help="Decide person names by rules only (faster start).")
-def extract(paths, outdir, jobs, max_mb, max_pages, max_seconds, no_spacy) -> None:
+def extract(paths, outdir, jobs, max_mb, max_text_mb, max_pages, max_seconds, no_cache, no_spacy) -> None:
     """Read conventions (.txt, .pdf, images) from files or folders; write the dataset to OUTDIR."""
-    limits = Limits(max_mb=max_mb, max_pages=max_pages, max_seconds=max_seconds)
-    options = Options(limits=limits, jobs=jobs, use_spacy=not no_spacy)
+    limits = Limits(max_mb, max_text_mb, max_pages, max_seconds)
+    options = Options(limits=limits, jobs=jobs, use_spacy=not no_spacy, use_cache=not no_cache)
     summary = run(list(paths), outdir, options)
     for error in summary.errors:
         click.echo(f"{error['fichier']}: {error['type_erreur']}: {error['message']}", err=True)

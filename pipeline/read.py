@@ -29,6 +29,7 @@ PAGE_BREAK = "\n\n"
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_mb: float = 60.0
+    max_text_mb: float = 10.0  # a convention's text is some 30 kB
     max_pages: int = 200
     max_seconds: float = 600.0
     dpi: int = 300
@@ -50,6 +51,9 @@ def read_file(path: Path, limits: Limits = Limits()) -> Document:
         raise TooLarge(f"file of {size / 1e6:.1f} MB is over the {limits.max_mb:g} MB limit (--max-mb)")
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
+        if size > limits.max_text_mb * 1e6:
+            limit = limits.max_text_mb
+            raise TooLarge(f"text of {size / 1e6:.1f} MB is over the {limit:g} MB limit (--max-text-mb)")
         return Document(path.name, decode(path.read_bytes()), [PageInfo(1, 0, "text")])
     if suffix in PDF_SUFFIXES:
         return assemble(path.name, read_pdf_pages(path, limits))

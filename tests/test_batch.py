@@ -6,7 +6,7 @@ import csv
 import json
 import shutil
 
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES
 
 from pipeline.batch import Options, run
 
@@ -57,3 +57,106 @@ def test_a_convention_under_two_names_is_counted_once(tmp_path):
     summary = run([tmp_path], tmp_path / "out", Options(jobs=1, use_spacy=False))
     assert len(summary.records) == 1
     assert errors_of(tmp_path / "out")["b.txt"]["type_erreur"] == "duplicate"
+
+
+def test_a_huge_text_is_refused_quickly(tmp_path):
+    (tmp_path / "enorme.txt").write_bytes(b"convention " * 5_000_000)
+    summary = run([tmp_path], tmp_path / "out", Options(jobs=1, use_spacy=False))
+    assert summary.records == []
+    assert errors_of(tmp_path / "out")["enorme.txt"]["type_erreur"] == "too_large"
+
+
+def test_latin_1_text_is_read_with_its_accents(tmp_path):
+    text = SAMPLES[2].read_text(encoding="utf-8").replace("’", "'").replace("–", "-").replace("œ", "oe")
+    (tmp_path / "latin1.txt").write_bytes(text.encode("latin-1", errors="replace"))
+    summary = run([tmp_path], tmp_path / "out", Options(jobs=1, use_spacy=False))
+    expected = "Direction générale des infrastructures, des transports et de la mer"
+    assert summary.records[0]["delegant"]["nom"] == expected
+
+
+def test_cli_exit_status_says_whether_every_file_gave_a_record(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    good = tmp_path / "good"
+    good.mkdir()
+    shutil.copy(SAMPLES[0], good)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["extract", str(good), "-o", str(tmp_path / "o1"), "--no-spacy"]).exit_code == 0
+    (good / "vide.txt").write_bytes(b"")
+    failed = runner.invoke(cli, ["extract", str(good), "-o", str(tmp_path / "o2"), "--no-spacy"])
+    assert failed.exit_code == 1
+    assert "1 conventions extracted, 1 files not extracted, 1 empty" in failed.output
+    assert runner.invoke(cli, ["extract", str(tmp_path / "absent")]).exit_code == 2
+
+
+def test_a_folder_with_no_readable_file_says_so(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    (tmp_path / "notes.docx").write_bytes(b"PK")
+    result = CliRunner().invoke(cli, ["extract", str(tmp_path), "-o", str(tmp_path / "out"), "--no-spacy"])
+    assert result.exit_code == 1
+    assert "no readable file" in result.output
+
+
+def test_a_rerun_on_unchanged_files_reads_them_from_the_cache(tmp_path, monkeypatch):
+    import pipeline.batch
+
+    options = Options(jobs=1, use_spacy=False, use_cache=True)
+    first = run(SAMPLES, tmp_path, options)
+
+    def no_reading(path):
+        raise AssertionError(f"{path} read again")
+
+    monkeypatch.setattr(pipeline.batch, "process", no_reading)
+    again = run(SAMPLES, tmp_path, options)
+    assert again.records == first.records
+
+
+def test_a_changed_file_is_read_again_despite_the_cache(tmp_path):
+    shutil.copy(SAMPLES[0], tmp_path / "a.txt")
+    options = Options(jobs=1, use_spacy=False, use_cache=True)
+    run([tmp_path / "a.txt"], tmp_path / "out", options)
+    text = (tmp_path / "a.txt").read_text(encoding="utf-8").replace("215 000 €", "216 000 €")
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    assert run([tmp_path / "a.txt"], tmp_path / "out", options).records[0]["montant_total"] == 216000
+
+
+def test_parallel_jobs_give_the_same_records_as_one(tmp_path):
+    one = run(SAMPLES, tmp_path / "one", Options(jobs=1, use_spacy=False))
+    two = run(SAMPLES, tmp_path / "two", Options(jobs=2, use_spacy=False))
+    assert two.records == one.records
+
+
+def test_a_run_killed_midway_leaves_the_previous_outputs_intact(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    run(SAMPLES, out, Options(jobs=1, use_spacy=False))
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for index in range(400):
+        text = SAMPLES[index % 5].read_text(encoding="utf-8")
+        (inbox / f"c{index}.txt").write_text(f"{text}\nRéférence {index}\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "extract", str(inbox), "-o", str(out), "-j", "1", "--no-spacy"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    line = process.stderr.readline()  # the first tenth is done: the run is midway
+    assert line.startswith("extract: 40/400")
+    time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before
