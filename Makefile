@@ -15,6 +15,9 @@ extract: $(STAMP) system-deps
 test: $(STAMP) system-deps
 	$(PY) -m pytest -q $(ARGS)
 
+bench: $(STAMP) system-deps
+	$(PY) -m pipeline bench samples -o $(OUTPUT)
+
 publish: $(STAMP)
 	$(PY) -m pipeline publish $(OUTPUT) $(ARGS)
 

@@ -77,6 +77,19 @@ def publish(outdir: Path, instance: str, dataset_id: str | None, private: bool, 
 
 
 @cli.command()
+@click.argument("samples", default="samples", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", "outdir", default="outputs", show_default=True, type=click.Path(path_type=Path)
+)
+@click.option("--count", default=1000, show_default=True, help="Conventions in the generated corpus.")
+def bench(samples: Path, outdir: Path, count: int) -> None:
+    """Time the pipeline on a corpus generated from SAMPLES; write OUTDIR/bench.md."""
+    from pipeline.bench import bench as run_bench
+
+    click.echo(run_bench(sorted(samples.glob("*.txt")), outdir, count))
+
+
+@cli.command()
 @click.option("--readme", default="README.md", type=click.Path(exists=True, path_type=Path))
 def docs(readme: Path) -> None:
     """Regenerate the README's column reference from the Table Schemas."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import __version__
+from pipeline.cache import code_version
 from pipeline.dataset import TABLES, schema
 from pipeline.write import write_atomic
 
@@ -62,7 +64,20 @@ def write_package(outdir: Path, sources: list[str]) -> Path:
 
 
 def validate_package(path: Path) -> list[dict]:
-    """Every error frictionless finds: the table, the row (1 = header) and the message."""
+    """Every error frictionless finds: the table, the row (1 = header) and the message.
+    The answer is kept beside the package, keyed on the tables' content, for re-runs."""
+    digest = hashlib.sha256(code_version().encode())
+    for name in TABLES:
+        digest.update((path.parent / f"{name}.csv").read_bytes())
+    kept = path.parent / ".cache" / f"validation-{digest.hexdigest()}.json"
+    if kept.exists():
+        return json.loads(kept.read_text(encoding="utf-8"))
+    errors = frictionless_errors(path)
+    write_atomic(kept, json.dumps(errors))
+    return errors
+
+
+def frictionless_errors(path: Path) -> list[dict]:
     from frictionless import Package, system
 
     with system.use_context(trusted=True):

@@ -63,6 +63,12 @@ def compile_folded(source: str) -> re.Pattern:
     return re.compile(lowered, re.MULTILINE)
 
 
+def read_list(text: str) -> list[str]:
+    """A one-column CSV referential: comment lines (#) and the header line are skipped."""
+    rows = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return rows[1:]
+
+
 def load_patterns(directory: Path = PATTERNS_DIR) -> Patterns:
     patterns = Patterns()
     patterns.cached = {}
@@ -71,5 +77,9 @@ def load_patterns(directory: Path = PATTERNS_DIR) -> Patterns:
         raw = path.read_bytes()
         digest.update(raw)
         patterns[path.stem] = yaml.safe_load(raw)
+    for path in sorted(directory.glob("*.csv")):
+        raw = path.read_bytes()
+        digest.update(raw)
+        patterns[path.stem] = read_list(raw.decode("utf-8"))
     patterns.version = digest.hexdigest()[:12]
     return patterns

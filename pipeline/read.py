@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from charset_normalizer import from_bytes
-from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from pipeline.errors import BrokenPdf, EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
 from pipeline.model import Document, PageInfo
-from pipeline.ocr import ocr_images
-from pipeline.pdf import open_pdf, page_text
 
 TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
@@ -86,6 +83,8 @@ def looks_like_text(text: str) -> bool:
 
 
 def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
+    from pipeline.pdf import open_pdf, page_text
+
     deadline = time.monotonic() + limits.max_seconds
     with open_pdf(path) as pdf:
         count = len(pdf.pages)
@@ -123,6 +122,8 @@ def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: floa
 
 
 def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
     try:
         with Image.open(path) as image:
             frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
@@ -136,6 +137,8 @@ def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
 
 
 def ocr_results(images: list, limits: Limits, deadline: float) -> list[PageText]:
+    from pipeline.ocr import ocr_images
+
     timeout = max(1.0, deadline - time.monotonic())
     return [PageText(p.text, "ocr", p.confidence) for p in ocr_images(images, limits.ocr_workers, timeout)]
 

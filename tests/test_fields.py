@@ -140,3 +140,21 @@ def test_evidence_points_at_the_source_span(extract_text):
     evidence = record["evidence"]["domaine_fonctionnel"]
     assert text[evidence["start"] : evidence["end"]] == evidence["text"]
     assert record["domaine_fonctionnel"] == "0352-01"
+
+
+def test_a_name_with_a_known_first_name_is_a_signatory_without_the_model(patterns):
+    from pipeline.extract.signature import is_person
+
+    def model(text):
+        raise AssertionError("the model was asked")
+
+    assert is_person("Cécile Lagache", patterns, model)
+    assert not is_person("Direction Générale", patterns, model)
+
+
+def test_a_name_with_an_unknown_first_name_is_left_to_the_model(patterns, nlp):
+    from pipeline.extract.signature import is_person
+
+    if nlp is None:
+        return
+    assert is_person("Ferdinand Lagache", patterns, nlp)

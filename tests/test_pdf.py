@@ -9,11 +9,11 @@ import sys
 
 import pytest
 from conftest import GOLD_DIR, SAMPLES, SCORER
-from pdfs import make_pdf, paginate, scan_image, scanned_pdf, text_pdf
 from reportlab.pdfgen import canvas
 
 from pipeline.batch import Options, run
 from pipeline.read import Limits
+from pipeline.synth import make_pdf, paginate, scan_image, scanned_pdf, text_pdf
 
 QUICK = Options(jobs=1, use_spacy=False)
 

@@ -135,7 +135,15 @@ def is_person(text: str, patterns: Patterns, nlp) -> bool:
         return False
     if any(word.isupper() and len(word) > 1 for word in candidate.split()) or nlp is None:
         return True
+    if words[0] in first_names(patterns):
+        return True
     return person_by_model(nlp, candidate)
+
+
+def first_names(patterns: Patterns) -> frozenset[str]:
+    if "first_names" not in patterns.cached:
+        patterns.cached["first_names"] = frozenset(fold(name) for name in patterns["first_names"])
+    return patterns.cached["first_names"]
 
 
 def has_function(text: str, patterns: Patterns) -> bool:

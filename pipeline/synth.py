@@ -1,14 +1,16 @@
-"""Build test PDFs and scans from a convention's text, at test time, with reportlab and Pillow.
+"""Synthetic documents for the tests and the benchmark, built from convention texts.
 
-Text lines are wrapped to the page width; runs of tab-separated lines become ruled tables.
-A scan is the same layout drawn into a 300-dpi image, slightly rotated and noisy, wrapped as an
-image-only PDF.
+PDFs: text lines are wrapped to the page width; runs of tab-separated lines become ruled
+tables; a scan is the same layout drawn into a 300-dpi image, slightly rotated and noisy,
+wrapped as an image-only PDF. Variants: the same conventions with other names, codes, amounts
+and dates, so that no two are identical.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,3 +153,52 @@ def add_noise(image: Image.Image, rng: random.Random) -> Image.Image:
     for _ in range(width * height // 800):
         pixels[rng.randrange(width), rng.randrange(height)] = rng.choice((0, 90, 180))
     return image
+
+
+FIRST_NAMES = [
+    "Nadi",
+    "Nicolas",
+    "Hélène",
+    "Cécile",
+    "Bruno",
+    "Laurent",
+    "Marc",
+    "Claire",
+    "Jean",
+    "Sophie",
+    "Paul",
+    "Anne",
+    "Pierre",
+    "Julie",
+    "Thomas",
+    "Isabelle",
+    "Michel",
+    "Nathalie",
+]
+AMOUNT = re.compile(r"\b\d{1,3}(?: \d{3})+(?= ?€)")
+UO = re.compile(r"\b0(\d{3})-([A-Z]{4})-([A-Z0-9]{4})\b")
+DATE = re.compile(r"\b(\d{2})/(\d{2})/(20\d\d)\b")
+NAME = re.compile(r"\b(" + "|".join(FIRST_NAMES) + r")\b")
+
+
+def variant(text: str, rng: random.Random) -> str:
+    """The same convention with other first names, UO codes, amounts and dates."""
+    names = dict(zip(FIRST_NAMES, rng.sample(FIRST_NAMES, len(FIRST_NAMES)), strict=True))
+    letters = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4))
+    text = NAME.sub(lambda m: names[m[1]], text)
+    text = UO.sub(lambda m: f"0{m[1]}-{letters}-{m[3]}", text)
+    text = AMOUNT.sub(lambda m: f"{rng.randint(1, 900)} {rng.randint(0, 999):03d}", text)
+    return DATE.sub(lambda m: f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{m[3]}", text)
+
+
+def corpus(texts: list[str], folder: Path, count: int, seed: int = 0) -> list[Path]:
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index in range(count):
+        path = folder / f"convention_{index:05d}.txt"
+        path.write_text(
+            f"{variant(texts[index % len(texts)], rng)}\nRéférence interne {index}\n", encoding="utf-8"
+        )
+        paths.append(path)
+    return paths

@@ -1,0 +1,95 @@
+"""`make bench`: how fast the pipeline reads texts, text PDFs and scans, on this machine."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.read import Limits, read_file
+from pipeline.synth import corpus, scanned_pdf, text_pdf
+from pipeline.write import write_atomic
+
+# Runs the command and prints the peak resident memory of its processes, in kB.
+PEAK = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    seconds: float
+    peak_mb: float
+
+
+def timed(command: list[str]) -> Timing:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", PEAK, *command], capture_output=True, text=True, check=True)
+    return Timing(time.perf_counter() - start, int(done.stdout.split()[-1]) / 1024)
+
+
+def extract_command(folder: Path, outdir: Path, *flags: str) -> list[str]:
+    return [sys.executable, "-m", "pipeline", "extract", str(folder), "-o", str(outdir), *flags]
+
+
+def pages_per_second(paths: list[Path]) -> tuple[float, int]:
+    start, pages = time.perf_counter(), 0
+    for path in paths:
+        pages += len(read_file(path, Limits()).pages)
+    return pages / (time.perf_counter() - start), pages
+
+
+def run_bench(samples: list[Path], workdir: Path, count: int = 1000) -> str:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    texts = [path.read_text(encoding="utf-8") for path in samples]
+    folder = workdir / "corpus"
+    corpus(texts, folder, count)
+    one = timed(extract_command(folder, workdir / "one", "-j", "1", "--no-cache"))
+    cores = os.cpu_count() or 1
+    every = timed(extract_command(folder, workdir / "all", "-j", str(cores), "--no-cache"))
+    timed(extract_command(folder, workdir / "cached", "-j", str(cores)))
+    cached = timed(extract_command(folder, workdir / "cached", "-j", str(cores)))
+    pdfs = workdir / "pdf"
+    pdfs.mkdir()
+    for path, text in zip(samples, texts, strict=True):
+        text_pdf(text, pdfs / f"{path.stem}.pdf")
+    text_rate, text_pages = pages_per_second(sorted(pdfs.glob("*.pdf")))
+    scanned_pdf(texts[-1], workdir / "scan.pdf")
+    ocr_rate, ocr_pages = pages_per_second([workdir / "scan.pdf"])
+    rows = [
+        (
+            "text documents per second, 1 job",
+            f"{count / one.seconds:.0f}",
+            f"{count} files in {one.seconds:.1f} s",
+        ),
+        (
+            f"text documents per second, {cores} jobs",
+            f"{count / every.seconds:.0f}",
+            f"{one.seconds / every.seconds:.2f}× the single job",
+        ),
+        ("peak memory of one process", f"{max(one.peak_mb, every.peak_mb):.0f} MB", "resident set"),
+        (
+            "cached re-run",
+            f"{cached.seconds:.2f} s",
+            f"{every.seconds / cached.seconds:.0f}× faster than cold",
+        ),
+        ("text-PDF pages per second", f"{text_rate:.1f}", f"{text_pages} pages, pdfplumber"),
+        ("OCR pages per second", f"{ocr_rate:.2f}", f"{ocr_pages} pages at 300 dpi, {cores} in parallel"),
+    ]
+    table = "\n".join(f"| {name} | {value} | {note} |" for name, value, note in rows)
+    return (
+        f"# Benchmark\n\nOn {cores} cores, whole processes from the command line (start-up included).\n\n"
+        f"| measure | value | note |\n| --- | --- | --- |\n{table}\n"
+    )
+
+
+def bench(samples: list[Path], outdir: Path, count: int) -> str:
+    report = run_bench(samples, outdir / "bench", count)
+    write_atomic(outdir / "bench.md", report)
+    return report
