@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import json
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -10,16 +10,10 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pipeline.cache import Cache
-from pipeline.dataset import convention_id, tables
-from pipeline.errors import NotAConvention, ReadError
-from pipeline.nlp import LazyModel
+from pipeline.dataset import tables
 from pipeline.package import validate_package, write_package
-from pipeline.patterns import Patterns, load_patterns
-from pipeline.read import SUFFIXES, Limits, read_file
-from pipeline.record import extract_document
+from pipeline.read import SUFFIXES, Limits
 from pipeline.write import write_dataset
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,44 +56,16 @@ def collect(paths: list[Path]) -> list[Path]:
     return files
 
 
-class Worker:
-    """What one process loads once: the patterns and the spaCy model."""
-
-    patterns: Patterns | None = None
-    nlp = None
-    options = Options()
-
-
-def start_worker(options: Options) -> None:
-    Worker.options = options
-    Worker.patterns = load_patterns()
-    Worker.nlp = LazyModel() if options.use_spacy else None
-
-
-def process(path: Path) -> Outcome:
-    try:
-        doc = read_file(path, Worker.options.limits)
-        record = extract_document(doc, Worker.patterns, Worker.nlp)
-    except ReadError as error:
-        return failed(path, error.kind, error)
-    except NotAConvention as error:
-        return failed(path, "not_a_convention", error)
-    except Exception as error:  # one bad file must never stop the batch
-        log.exception("unexpected error on %s", path)
-        return failed(path, "internal_error", f"{type(error).__name__}: {error}")
-    record = {"id": convention_id(doc.text), **record}
-    return Outcome(str(path), record=record)
-
-
-def failed(path: Path, kind: str, error: object) -> Outcome:
-    message = " ".join(str(error).split()) or kind
-    return Outcome(str(path), error={"fichier": str(path), "type_erreur": kind, "message": message})
-
-
 def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summary:
     files = collect(paths)
     cache = Cache(outdir / ".cache", settings(options)) if options.use_cache else None
     keys = {path: cache.key(path) for path in files if path.exists()} if cache else {}
+    run_key = (
+        cache.run_key([(str(p), k) for p, k in keys.items()]) if cache and len(keys) == len(files) else None
+    )
+    if run_key and (errors := cache.last_run(run_key, outdir)) is not None:
+        records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
+        return Summary(records, errors)
     results = {}
     for path, key in keys.items():
         hit = cache.get(key)
@@ -111,12 +77,14 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
         if cache and path in keys and not internal(outcome):
             cache.put(keys[path], asdict(outcome))
     summary = summarise([results[path] for path in files])
-    publishable(summary.records, summary.errors, outdir)
+    outputs = publishable(summary.records, summary.errors, outdir)
+    if run_key:
+        cache.remember_run(run_key, outputs, summary.errors)
     return summary
 
 
 def settings(options: Options) -> str:
-    return f"{load_patterns().version}|{options.use_spacy}|{options.limits}"
+    return f"{options.use_spacy}|{options.limits}"
 
 
 def renamed(outcome: Outcome, path: Path) -> Outcome:
@@ -154,14 +122,14 @@ def summarise(results: list[Outcome]) -> Summary:
     return summary
 
 
-def publishable(records: list[dict], errors: list[dict], outdir: Path) -> None:
+def publishable(records: list[dict], errors: list[dict], outdir: Path) -> list[Path]:
     """Write the dataset and its package, check them with frictionless, and keep what the
-    check finds as warnings on the records concerned."""
-    write_dataset(records, errors, outdir)
-    package = write_package(outdir, [r["fichier_source"] for r in records])
-    problems = validate_package(package)
+    check finds as warnings on the records concerned. Returns the files written."""
+    outputs = write_dataset(records, errors, outdir)
+    outputs += write_package(outdir, [r["fichier_source"] for r in records])
+    problems = validate_package(outdir / "datapackage.json")
     if not problems:
-        return
+        return outputs
     rows = tables(records)
     for problem in problems:
         table, row = problem["table"], problem["row"]
@@ -170,6 +138,7 @@ def publishable(records: list[dict], errors: list[dict], outdir: Path) -> None:
         for record in [owner] if owner else records:
             record["warnings"].append(message)
     write_dataset(records, errors, outdir)
+    return outputs
 
 
 def record_of(records: list[dict], row: dict) -> dict | None:
@@ -181,6 +150,9 @@ def outcomes(files: list[Path], options: Options):
     """Each file's outcome, in order, from one process or from a pool of them."""
     if not files:
         return
+    # The extraction code loads only when a file needs reading: a cached re-run starts faster.
+    from pipeline.worker import process, start_worker
+
     cores = os.cpu_count() or 1
     jobs = min(options.jobs or cores, len(files))
     # The cores that files do not use go to the pages of a file being OCR'd.

@@ -54,13 +54,14 @@ def resource(name: str) -> dict:
     }
 
 
-def write_package(outdir: Path, sources: list[str]) -> Path:
+def write_package(outdir: Path, sources: list[str]) -> list[Path]:
+    written = []
     for name in TABLES:
-        text = json.dumps(schema(name), ensure_ascii=False, indent=2) + "\n"
-        write_atomic(outdir / f"{name}.schema.json", text)
-    path = outdir / "datapackage.json"
-    write_atomic(path, json.dumps(descriptor(sources), ensure_ascii=False, indent=2) + "\n")
-    return path
+        written.append(outdir / f"{name}.schema.json")
+        write_atomic(written[-1], json.dumps(schema(name), ensure_ascii=False, indent=2) + "\n")
+    written.append(outdir / "datapackage.json")
+    write_atomic(written[-1], json.dumps(descriptor(sources), ensure_ascii=False, indent=2) + "\n")
+    return written
 
 
 def validate_package(path: Path) -> list[dict]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from charset_normalizer import from_bytes
 
 from pipeline.errors import BrokenPdf, EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
 from pipeline.model import Document, PageInfo
@@ -21,6 +20,8 @@ MIN_PAGE_CHARS = 40
 # Pages whose OCR confidence (0..100) is below this are flagged for review.
 LOW_OCR_CONFIDENCE = 60
 PAGE_BREAK = "\n\n"
+# Characters no text file holds: control codes (bar line breaks and tabs) and decoding failures.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,8 @@ def decode(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
         guess = from_bytes(raw[:2_000_000]).best()
         if guess is None:
             raise UnreadableText("no text encoding fits this file") from None
@@ -77,9 +80,9 @@ def decode(raw: bytes) -> str:
 
 def looks_like_text(text: str) -> bool:
     sample = text[:20000]
-    printable = sum(1 for c in sample if c.isprintable() or c in "\n\t\r\f")
-    letters = sum(1 for c in sample if c.isalpha())
-    return printable >= 0.95 * len(sample) and letters >= 0.4 * len(sample)
+    controls = len(CONTROL.findall(sample))
+    letters = sum(map(str.isalpha, sample))
+    return controls <= 0.05 * len(sample) and letters >= 0.4 * len(sample)
 
 
 def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:

@@ -103,7 +103,7 @@ def test_a_folder_with_no_readable_file_says_so(tmp_path):
 
 
 def test_a_rerun_on_unchanged_files_reads_them_from_the_cache(tmp_path, monkeypatch):
-    import pipeline.batch
+    import pipeline.worker
 
     options = Options(jobs=1, use_spacy=False, use_cache=True)
     first = run(SAMPLES, tmp_path, options)
@@ -111,9 +111,20 @@ def test_a_rerun_on_unchanged_files_reads_them_from_the_cache(tmp_path, monkeypa
     def no_reading(path):
         raise AssertionError(f"{path} read again")
 
-    monkeypatch.setattr(pipeline.batch, "process", no_reading)
+    monkeypatch.setattr(pipeline.worker, "process", no_reading)
     again = run(SAMPLES, tmp_path, options)
     assert again.records == first.records
+
+
+def test_a_rerun_writes_again_an_output_edited_or_deleted_since(tmp_path):
+    options = Options(jobs=1, use_spacy=False, use_cache=True)
+    run(SAMPLES, tmp_path, options)
+    written = (tmp_path / "conventions.csv").read_text(encoding="utf-8")
+    (tmp_path / "conventions.csv").write_text("edited by hand\n", encoding="utf-8")
+    (tmp_path / "montants.csv").unlink()
+    run(SAMPLES, tmp_path, options)
+    assert (tmp_path / "conventions.csv").read_text(encoding="utf-8") == written
+    assert (tmp_path / "montants.csv").exists()
 
 
 def test_a_changed_file_is_read_again_despite_the_cache(tmp_path):

@@ -9,13 +9,15 @@ from pipeline.patterns import Patterns
 
 def extract_about(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
     found = {}
-    title = patterns.regex("about", "title").search(doc.plain, 0, patterns["about"]["title_within_chars"])
+    title = patterns.search(doc, "about", "title", end=patterns["about"]["title_within_chars"])
     if title:
-        found["intitule"] = candidate(doc, title, sentence_case(clean(title["value"])), 0.8, "about.title")
+        found["intitule"] = candidate(
+            doc, title, sentence_case(clean(doc.plain[slice(*title.span("value"))])), 0.8, "about.title"
+        )
     for index, _ in enumerate(patterns["about"]["object"]):
-        match = patterns.regex("about", "object", index).search(doc.plain)
+        match = patterns.search(doc, "about", "object", index)
         if match:
-            value = sentence_case(clean(match["value"]))
+            value = sentence_case(clean(doc.plain[slice(*match.span("value"))]))
             found["objet"] = candidate(doc, match, value, 0.7, f"about.object.{index}")
             break
     found["nature"] = nature(doc, patterns)
@@ -30,7 +32,7 @@ def nature(doc: Document, patterns: Patterns) -> Candidate:
     """The kind of delegation whose words come first in the text."""
     firsts = []
     for kind in patterns["about"]["nature"]:
-        match = patterns.regex("about", "nature", kind).search(doc.plain)
+        match = patterns.search(doc, "about", "nature", kind)
         if match:
             firsts.append((match.start(), kind, match))
     if not firsts:

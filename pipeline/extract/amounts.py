@@ -156,7 +156,7 @@ def type_in(text: str, patterns: Patterns) -> str | None:
 
 def total_amount(doc: Document, amounts: list[Candidate], patterns: Patterns) -> Candidate | None:
     """The stated total, or else the sum of AE (or of amounts with no type, or of CP)."""
-    for match in patterns.regex("amounts", "total").finditer(doc.plain):
+    for match in patterns.finditer(doc, "amounts", "total"):
         figure = patterns.regex("values", "amount").match(doc.plain, match.end())
         if figure:
             value = parse_number(figure["number"], figure["cents"])

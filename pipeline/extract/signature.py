@@ -61,16 +61,19 @@ def fait_window(doc: Document, span: Span, patterns: Patterns) -> Cell:
 
 def place_date_without_fait(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
     tail = len(doc.plain) * 2 // 3
-    matches = list(patterns.regex("signature", "place_date").finditer(doc.plain, tail))
+    matches = list(patterns.finditer(doc, "signature", "place_date", start=tail))
     if not matches:
         return {}
     match = matches[-1]
     found = {
         "lieu_signature": Candidate(
-            match["place"], doc.evidence(*match.span("place")), 0.75, "signature.place_date"
+            doc.plain[slice(*match.span("place"))],
+            doc.evidence(*match.span("place")),
+            0.75,
+            "signature.place_date",
         )
     }
-    parsed = parse_date(match["date"])
+    parsed = parse_date(doc.plain[slice(*match.span("date"))])
     if parsed:
         found["date_signature"] = Candidate(
             parsed, doc.evidence(*match.span("date")), 0.75, "signature.place_date"

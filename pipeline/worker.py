@@ -1,0 +1,50 @@
+"""What each worker process does: load the patterns and the model once, then read files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pipeline.batch import Options, Outcome
+from pipeline.dataset import convention_id
+from pipeline.errors import NotAConvention, ReadError
+from pipeline.nlp import LazyModel
+from pipeline.patterns import Patterns, load_patterns
+from pipeline.read import read_file
+from pipeline.record import extract_document
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """What one process loads once: the patterns and the spaCy model."""
+
+    patterns: Patterns | None = None
+    nlp = None
+    options = Options()
+
+
+def start_worker(options: Options) -> None:
+    Worker.options = options
+    Worker.patterns = load_patterns()
+    Worker.nlp = LazyModel() if options.use_spacy else None
+
+
+def process(path: Path) -> Outcome:
+    try:
+        doc = read_file(path, Worker.options.limits)
+        record = extract_document(doc, Worker.patterns, Worker.nlp)
+    except ReadError as error:
+        return failed(path, error.kind, error)
+    except NotAConvention as error:
+        return failed(path, "not_a_convention", error)
+    except Exception as error:  # one bad file must never stop the batch
+        log.exception("unexpected error on %s", path)
+        return failed(path, "internal_error", f"{type(error).__name__}: {error}")
+    record = {"id": convention_id(doc.text), **record}
+    return Outcome(str(path), record=record)
+
+
+def failed(path: Path, kind: str, error: object) -> Outcome:
+    message = " ".join(str(error).split()) or kind
+    return Outcome(str(path), error={"fichier": str(path), "type_erreur": kind, "message": message})
