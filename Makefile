@@ -7,13 +7,18 @@ INPUT ?= samples
 OUTPUT ?= outputs
 ARGS ?=
 
-.PHONY: extract test lint bench publish docs system-deps clean
+.PHONY: extract test review lint bench publish docs system-deps clean
 
 extract: $(STAMP) system-deps
 	$(PY) -m pipeline extract $(INPUT) -o $(OUTPUT) $(ARGS)
 
-test: $(STAMP) system-deps
+test: $(STAMP)
+	@bash scripts/system-deps.sh test
 	$(PY) -m pytest -q $(ARGS)
+
+review: extract
+	@bash scripts/system-deps.sh test
+	$(PY) -m pipeline review $(OUTPUT)
 
 bench: $(STAMP) system-deps
 	$(PY) -m pipeline bench samples -o $(OUTPUT)

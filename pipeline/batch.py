@@ -10,9 +10,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pipeline.cache import Cache
+from pipeline.checks import apply_checks
+from pipeline.corrections import apply_corrections, find_corrections, read_corrections
 from pipeline.dataset import tables
 from pipeline.package import validate_package, write_package
+from pipeline.patterns import load_patterns
 from pipeline.read import SUFFIXES, Limits
+from pipeline.review import write_review
 from pipeline.write import write_dataset
 
 
@@ -22,6 +26,7 @@ class Options:
     jobs: int = 0  # 0: all cores
     use_spacy: bool = True
     use_cache: bool = False
+    corrections: Path | None = None  # else corrections.csv at the top of an input folder
 
 
 @dataclass(slots=True)
@@ -29,12 +34,15 @@ class Outcome:
     path: str
     record: dict | None = None
     error: dict | None = None
+    excerpts: list | None = None  # the source text around the evidence, for review.html
 
 
 @dataclass(slots=True)
 class Summary:
     records: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
+    excerpts: dict[str, list] = field(default_factory=dict)  # by record id
+    notices: list[str] = field(default_factory=list)  # corrections that could not be applied
 
     @property
     def line(self) -> str:
@@ -58,14 +66,31 @@ def collect(paths: list[Path]) -> list[Path]:
 
 def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summary:
     files = collect(paths)
+    correction_files = find_corrections(paths, options.corrections)
+    corrections = [c for path in correction_files for c in read_corrections(path)]
     cache = Cache(outdir / ".cache", settings(options)) if options.use_cache else None
     keys = {path: cache.key(path) for path in files if path.exists()} if cache else {}
-    run_key = (
-        cache.run_key([(str(p), k) for p, k in keys.items()]) if cache and len(keys) == len(files) else None
-    )
-    if run_key and (errors := cache.last_run(run_key, outdir)) is not None:
+    run_key = None
+    if cache and len(keys) == len(files):
+        fixes = b"".join(path.read_bytes() for path in correction_files)
+        run_key = cache.run_key([(str(p), k) for p, k in keys.items()], fixes)
+    if run_key and (last := cache.last_run(run_key, outdir)):
         records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
-        return Summary(records, errors)
+        return Summary(records, last["errors"], notices=last["notices"])
+    results = read_all(files, keys, cache, options)
+    summary = summarise([results[path] for path in files])
+    review = load_patterns()["review"]
+    summary.notices = apply_corrections(summary.records, corrections)
+    for record in summary.records:
+        apply_checks(record, review)
+    outputs = publishable(summary, outdir, review)
+    if run_key:
+        cache.remember_run(run_key, outputs, {"errors": summary.errors, "notices": summary.notices})
+    return summary
+
+
+def read_all(files: list[Path], keys: dict[Path, str], cache: Cache | None, options: Options) -> dict:
+    """Each file's outcome: from the cache when its content was read before, else read now."""
     results = {}
     for path, key in keys.items():
         hit = cache.get(key)
@@ -76,11 +101,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
         results[path] = outcome
         if cache and path in keys and not internal(outcome):
             cache.put(keys[path], asdict(outcome))
-    summary = summarise([results[path] for path in files])
-    outputs = publishable(summary.records, summary.errors, outdir)
-    if run_key:
-        cache.remember_run(run_key, outputs, summary.errors)
-    return summary
+    return results
 
 
 def settings(options: Options) -> str:
@@ -119,17 +140,29 @@ def summarise(results: list[Outcome]) -> Summary:
             )
             continue
         summary.records.append(outcome.record)
+        summary.excerpts[outcome.record["id"]] = outcome.excerpts or []
     return summary
 
 
-def publishable(records: list[dict], errors: list[dict], outdir: Path) -> list[Path]:
-    """Write the dataset and its package, check them with frictionless, and keep what the
-    check finds as warnings on the records concerned. Returns the files written."""
+def publishable(summary: Summary, outdir: Path, review: dict) -> list[Path]:
+    """Write the dataset and its package, check them with frictionless (what the check finds
+    becomes warnings on the records concerned), then what the officer reviews.
+    Returns the files written."""
+    records, errors = summary.records, summary.errors
     outputs = write_dataset(records, errors, outdir)
     outputs += write_package(outdir, [r["fichier_source"] for r in records])
     problems = validate_package(outdir / "datapackage.json")
-    if not problems:
-        return outputs
+    if problems:
+        validation_warnings(records, problems)
+        write_dataset(records, errors, outdir)
+    outputs += write_review(records, summary.excerpts, review, outdir)
+    from pipeline.workbook import write_workbook  # openpyxl loads only when outputs are written
+
+    outputs += write_workbook(records, review, outdir)
+    return outputs
+
+
+def validation_warnings(records: list[dict], problems: list[dict]) -> None:
     rows = tables(records)
     for problem in problems:
         table, row = problem["table"], problem["row"]
@@ -137,8 +170,6 @@ def publishable(records: list[dict], errors: list[dict], outdir: Path) -> list[P
         message = f"dataset check: {table}.csv row {row}: {problem['message']}"
         for record in [owner] if owner else records:
             record["warnings"].append(message)
-    write_dataset(records, errors, outdir)
-    return outputs
 
 
 def record_of(records: list[dict], row: dict) -> dict | None:

@@ -19,7 +19,7 @@ def code_version() -> str:
     """Changes whenever a line of the pipeline, a schema or a pattern file changes."""
     digest = hashlib.sha256()
     for path in sorted([*PACKAGE.rglob("*"), *PATTERNS_DIR.glob("*")]):
-        if path.suffix in (".py", ".json", ".yaml", ".csv") and "__pycache__" not in path.parts:
+        if path.suffix in (".py", ".json", ".html", ".yaml", ".csv") and "__pycache__" not in path.parts:
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -54,9 +54,9 @@ class Cache:
             digest.update(f"{name}\0{key}\n".encode())
         return digest.hexdigest()
 
-    def last_run(self, run_key: str, outdir: Path) -> list[dict] | None:
-        """The errors the last run reported, when it read the same files and left outputs
-        that are still untouched; None when the run has to be done again."""
+    def last_run(self, run_key: str, outdir: Path) -> dict | None:
+        """What the last run reported, when it read the same files and left outputs that are
+        still untouched; None when the run has to be done again."""
         manifest = self.read(self.folder / "run.json")
         if not manifest or manifest["key"] != run_key:
             return None
@@ -64,13 +64,13 @@ class Cache:
             path = outdir / name
             if not path.is_file() or file_digest(path) != digest:
                 return None
-        return manifest["errors"]
+        return manifest["report"]
 
-    def remember_run(self, run_key: str, outputs: list[Path], errors: list[dict]) -> None:
+    def remember_run(self, run_key: str, outputs: list[Path], report: dict) -> None:
         manifest = {
             "key": run_key,
             "outputs": {path.name: file_digest(path) for path in outputs},
-            "errors": errors,
+            "report": report,
         }
         write_atomic(self.folder / "run.json", json.dumps(manifest, ensure_ascii=False))
 

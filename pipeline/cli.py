@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from pipeline.batch import Options, run
+from pipeline.corrections import CorrectionError
 from pipeline.read import Limits
 
 
@@ -37,13 +38,25 @@ def cli(verbose: bool) -> None:
 @click.option("--max-seconds", default=600.0, show_default=True, help="Time bound for reading one file.")
 @click.option("--no-cache", is_flag=True, help="Read every file again, even unchanged.")
 @click.option("--no-spacy", is_flag=True, help="Decide person names by rules only (faster start).")
-def extract(paths, outdir, jobs, max_mb, max_text_mb, max_pages, max_seconds, no_cache, no_spacy) -> None:
+@click.option(
+    "--corrections",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Corrections to apply (fichier_source,champ,valeur); default: corrections.csv in an input folder.",
+)
+def extract(
+    paths, outdir, jobs, max_mb, max_text_mb, max_pages, max_seconds, no_cache, no_spacy, corrections
+) -> None:
     """Read conventions (.txt, .pdf, images) from files or folders; write the dataset to OUTDIR."""
     limits = Limits(max_mb, max_text_mb, max_pages, max_seconds)
-    options = Options(limits=limits, jobs=jobs, use_spacy=not no_spacy, use_cache=not no_cache)
-    summary = run(list(paths), outdir, options)
+    options = Options(limits, jobs, not no_spacy, not no_cache, corrections)
+    try:
+        summary = run(list(paths), outdir, options)
+    except CorrectionError as error:
+        raise click.UsageError(str(error)) from None
     for error in summary.errors:
         click.echo(f"{error['fichier']}: {error['type_erreur']}: {error['message']}", err=True)
+    for notice in summary.notices:
+        click.echo(f"correction warning: {notice}", err=True)
     click.echo(summary.line)
     if not summary.records and not summary.errors:
         click.echo("no readable file (.txt, .pdf, .png, .jpg, .tif) found", err=True)
@@ -87,6 +100,19 @@ def bench(samples: Path, outdir: Path, count: int) -> None:
     from pipeline.bench import bench as run_bench
 
     click.echo(run_bench(sorted(samples.glob("*.txt")), outdir, count))
+
+
+@cli.command()
+@click.argument("outdir", default="outputs", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def review(outdir: Path) -> None:
+    """Open OUTDIR/review.html in headless Chromium, show a doubtful field, save review.png."""
+    from pipeline.browser import BrowserMissing, screenshot_review
+
+    try:
+        shot = screenshot_review(outdir / "review.html", outdir / "review.png")
+    except BrowserMissing as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{shot.path}: {shot.field} of {shot.file}, evidence «{shot.highlighted}»")
 
 
 @cli.command()

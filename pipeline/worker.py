@@ -12,6 +12,7 @@ from pipeline.nlp import LazyModel
 from pipeline.patterns import Patterns, load_patterns
 from pipeline.read import read_file
 from pipeline.record import extract_document
+from pipeline.review import excerpts
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,9 @@ def process(path: Path) -> Outcome:
         log.exception("unexpected error on %s", path)
         return failed(path, "internal_error", f"{type(error).__name__}: {error}")
     record = {"id": convention_id(doc.text), **record}
-    return Outcome(str(path), record=record)
+    spans = [(e["start"], e["end"]) for e in record["evidence"].values()]
+    context = excerpts(doc.text, spans, Worker.patterns["review"]["context_chars"])
+    return Outcome(str(path), record=record, excerpts=context)
 
 
 def failed(path: Path, kind: str, error: object) -> Outcome:

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Debian packages the OCR path needs; installed when run as root, else one line saying how.
+# Debian packages: Tesseract for scanned PDFs and images; with "test", Chromium for the review
+# page's browser test. Installed when run as root, else one line saying how.
 set -euo pipefail
-packages=(tesseract-ocr tesseract-ocr-fra)
 missing=()
-command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
+command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr tesseract-ocr-fra)
 if command -v tesseract >/dev/null 2>&1 && ! tesseract --list-langs 2>/dev/null | grep -qx fra; then
   missing+=(tesseract-ocr-fra)
 fi
+if [ "${1:-}" = test ] && ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing ${packages[*]} (OCR for scanned PDFs and images)"
+  echo "installing ${missing[*]}"
   apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-  echo "OCR unavailable: run 'sudo apt-get install -y ${packages[*]}' to read scanned PDFs and images" >&2
+  echo "missing Debian packages: run 'sudo apt-get install -y ${missing[*]}' (OCR of scans, review page test)" >&2
 fi

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from conftest import SAMPLES
 
-from pipeline.batch import Options, publishable, run
+from pipeline.batch import Options, Summary, publishable, run
 from pipeline.dataset import TABLES, schema
 from pipeline.package import validate_package
+from pipeline.patterns import load_patterns
 
 PANDAS_TYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
 
@@ -74,7 +75,7 @@ def test_ids_are_stable_across_runs(outdir, tmp_path):
 def test_a_value_the_schema_refuses_becomes_a_warning_on_its_record(outdir, tmp_path):
     records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
     records[1]["centre_financier"] = "UO inconnue"
-    publishable(records, [], tmp_path)
+    publishable(Summary(records), tmp_path, load_patterns()["review"])
     written = json.loads((tmp_path / "conventions.json").read_text(encoding="utf-8"))
     assert any("dataset check: conventions.csv row 3" in w for w in written[1]["warnings"])
     assert not any("dataset check" in w for w in written[0]["warnings"])

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from conftest import get
 
+from pipeline.checks import failed_checks
 from pipeline.errors import NotAConvention
 from pipeline.extract.amounts import Cell, figures_and_words, table_amounts
 from pipeline.extract.chorus import FIELDS, ocr_digits
@@ -105,3 +106,11 @@ def test_amount_value_example(example):
 def test_table_amounts_ignore_a_table_without_credit_headers():
     doc = Document("t.txt", "\tDINUM\tDNUM\nRGPD\tObligation\tMise en œuvre\n")
     assert table_amounts(doc, PATTERNS) == []
+
+
+@pytest.mark.parametrize("example", examples("review"), ids=lambda e: ",".join(e["expect"]) or "none")
+def test_review_check_example(example):
+    settings = PATTERNS["review"]
+    failed = failed_checks(example["record"], settings["earliest_signature"], date(2026, 1, 1))
+    assert [name for name, _ in failed] == example["expect"]
+    assert {name for name, _ in failed} <= set(settings["checks"])

@@ -1,0 +1,77 @@
+"""review.html in headless Chromium (Debian's chromium), driven by Playwright: the check that
+the page works as the officer uses it, and the screenshot `make review` writes."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
+# Without these, Chromium tries networks this machine may not reach, at every start.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL = "sudo apt-get install -y chromium"
+
+
+class BrowserMissing(RuntimeError):
+    """No Chromium, or no Playwright, on this machine."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    path: Path
+    file: str  # the convention whose field was shown
+    field: str
+    highlighted: str  # the text marked in the evidence panel
+
+
+def chromium_path() -> str:
+    for name in CHROMIUM:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise BrowserMissing(f"Chromium not found: run '{INSTALL}'")
+
+
+def open_review(page, html: Path, only_doubtful: bool = True) -> Shot | None:
+    """Load the page from disk, keep the doubtful fields, open the first convention that has
+    one and click its first doubtful field; None when no field is doubtful."""
+    page.goto(html.resolve().as_uri())
+    if only_doubtful:
+        page.check("#only-doubtful")
+    section = page.locator(".convention[data-doubtful]").first
+    if section.count() == 0:
+        return None
+    section.locator(".toggle").click()
+    field = section.locator(".field.doubtful").first
+    field.click()
+    file = section.locator(".file").inner_text()
+    name = field.locator(".name").inner_text()
+    marked = page.locator("#evidence mark")
+    highlighted = marked.first.inner_text() if marked.count() else ""
+    return Shot(Path(), file, name, highlighted)
+
+
+def screenshot_review(html: Path, png: Path) -> Shot:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise BrowserMissing(
+            "Playwright not installed: run 'make test' or 'pip install playwright'"
+        ) from None
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium_path(), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        shot = open_review(page, html)
+        page.screenshot(path=str(png))
+        browser.close()
+    if shot is None:
+        return Shot(png, "", "", "")
+    return Shot(png, shot.file, shot.field, shot.highlighted)
