@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.cache import Cache
 from pipeline.checks import apply_checks
 from pipeline.corrections import apply_corrections, find_corrections, read_corrections
 from pipeline.dataset import tables
+from pipeline.model import as_dict
 from pipeline.package import validate_package, write_package
 from pipeline.patterns import load_patterns
 from pipeline.read import SUFFIXES, Limits
 from pipeline.review import write_review
-from pipeline.write import write_dataset
+from pipeline.write import write_atomic, write_dataset
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     summary.notices = apply_corrections(summary.records, corrections)
     for record in summary.records:
         apply_checks(record, review)
-    outputs = publishable(summary, outdir, review)
+    outputs = publishable(summary, outdir, review, options.jobs or os.cpu_count() or 1)
     if run_key:
         cache.remember_run(run_key, outputs, {"errors": summary.errors, "notices": summary.notices})
     return summary
@@ -100,7 +101,7 @@ def read_all(files: list[Path], keys: dict[Path, str], cache: Cache | None, opti
     for path, outcome in zip(todo, outcomes(todo, options), strict=True):
         results[path] = outcome
         if cache and path in keys and not internal(outcome):
-            cache.put(keys[path], asdict(outcome))
+            cache.put(keys[path], as_dict(outcome))
     return results
 
 
@@ -144,22 +145,51 @@ def summarise(results: list[Outcome]) -> Summary:
     return summary
 
 
-def publishable(summary: Summary, outdir: Path, review: dict) -> list[Path]:
+def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> list[Path]:
     """Write the dataset and its package, check them with frictionless (what the check finds
-    becomes warnings on the records concerned), then what the officer reviews.
+    becomes warnings on the records concerned), then what the officer reviews; with more than
+    one job, the check and the workbook are done in processes of their own meanwhile.
     Returns the files written."""
     records, errors = summary.records, summary.errors
     outputs = write_dataset(records, errors, outdir)
     outputs += write_package(outdir, [r["fichier_source"] for r in records])
-    problems = validate_package(outdir / "datapackage.json")
+    with ProcessPoolExecutor(2) if jobs > 1 else Inline() as side:
+        checked = side.submit(validate_package, outdir / "datapackage.json")
+        book = side.submit(workbook_bytes, records, review)
+        outputs += write_review(records, summary.excerpts, review, outdir)
+        problems, content = checked.result(), book.result()
     if problems:
         validation_warnings(records, problems)
         write_dataset(records, errors, outdir)
-    outputs += write_review(records, summary.excerpts, review, outdir)
-    from pipeline.workbook import write_workbook  # openpyxl loads only when outputs are written
-
-    outputs += write_workbook(records, review, outdir)
+        write_review(records, summary.excerpts, review, outdir)
+        content = workbook_bytes(records, review)
+    outputs.append(outdir / "conventions.xlsx")
+    write_atomic(outputs[-1], content)
     return outputs
+
+
+def workbook_bytes(records: list[dict], review: dict) -> bytes:
+    from pipeline.workbook import workbook_bytes as build  # openpyxl loads only where it is used
+
+    return build(records, review)
+
+
+class Inline:
+    """An executor that runs each task at once, in this process."""
+
+    def __enter__(self) -> Inline:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, task, *args) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(task(*args))
+        except Exception as error:
+            future.set_exception(error)
+        return future
 
 
 def validation_warnings(records: list[dict], problems: list[dict]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +78,8 @@ def lower_in_place(text: str) -> str:
     if len(lowered) == len(text):
         return lowered
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def as_dict(flat) -> dict:
+    """A dataclass of plain values as a dict: dataclasses.asdict without its deep copy."""
+    return {f.name: getattr(flat, f.name) for f in fields(flat)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 
 from pipeline.extract.about import extract_about
@@ -17,7 +16,7 @@ from pipeline.extract.signature import (
     settle_roles,
 )
 from pipeline.extract.terms import extract_terms
-from pipeline.model import Candidate, Document
+from pipeline.model import Candidate, Document, as_dict
 from pipeline.patterns import Patterns
 from pipeline.segment import check_convention, segment
 
@@ -93,14 +92,14 @@ def assemble(doc: Document, found: dict[str, Candidate], lists: dict[str, list[C
                 "fonction": value_of(found, f"{role}.representant.fonction"),
             },
         }
-    record["signataires"] = [asdict(c.value) for c in lists["signataires"]]
+    record["signataires"] = [as_dict(c.value) for c in lists["signataires"]]
     record["produits"] = [c.value for c in lists["produits"]]
     for name in SCALARS:
         record[name] = value_of(found, name)
-    record["montants"] = [asdict(c.value) for c in lists["montants"]]
+    record["montants"] = [as_dict(c.value) for c in lists["montants"]]
     record["evidence"] = evidence_of(found, lists)
     record["warnings"] = list(dict.fromkeys(doc.warnings))
-    record["pages"] = [asdict(page) for page in doc.pages]
+    record["pages"] = [as_dict(page) for page in doc.pages]
     return record
 
 
@@ -122,7 +121,7 @@ def evidence_of(found: dict[str, Candidate], lists: dict[str, list[Candidate]]) 
 
 def describe(candidate: Candidate) -> dict:
     return {
-        **asdict(candidate.evidence),
+        **as_dict(candidate.evidence),
         "confidence": round(candidate.confidence, 3),
         "rule": candidate.rule,
     }

@@ -101,10 +101,10 @@ def shown(value: object) -> str:
     return str(value)
 
 
-def review_rows(records: list[dict], settings: dict) -> list[dict]:
+def review_rows(reviewed: list[tuple[dict, list[Field]]]) -> list[dict]:
     rows = []
-    for record in records:
-        for field in fields_of(record, settings):
+    for record, fields in reviewed:
+        for field in fields:
             if field.doubtful:
                 rows.append(review_row(record, field))
         for warning in record["warnings"]:
@@ -139,10 +139,9 @@ def excerpts(text: str, spans: list[tuple[int, int]], context: int) -> list[list
     return [[low, text[low:high]] for low, high in windows]
 
 
-def page_data(records: list[dict], contexts: dict[str, list], settings: dict) -> list[dict]:
+def page_data(reviewed: list[tuple[dict, list[Field]]], contexts: dict[str, list]) -> list[dict]:
     conventions = []
-    for record in records:
-        fields = fields_of(record, settings)
+    for record, fields in reviewed:
         conventions.append(
             {
                 "id": record["id"],
@@ -179,14 +178,15 @@ def field_data(field: Field) -> dict:
     }
 
 
-def review_html(records: list[dict], contexts: dict[str, list], settings: dict) -> str:
-    data = json.dumps(page_data(records, contexts, settings), ensure_ascii=False)
+def review_html(reviewed: list[tuple[dict, list[Field]]], contexts: dict[str, list]) -> str:
+    data = json.dumps(page_data(reviewed, contexts), ensure_ascii=False)
     # Inside <script>, "</" could close the element: written "<\/" it reads the same in JSON.
     return TEMPLATE.read_text(encoding="utf-8").replace("/*DATA*/[]", data.replace("</", "<\\/"))
 
 
 def write_review(records: list[dict], contexts: dict[str, list], settings: dict, outdir: Path) -> list[Path]:
     csv_path, html_path = outdir / "review.csv", outdir / "review.html"
-    write_atomic(csv_path, csv_text(review_rows(records, settings), COLUMNS))
-    write_atomic(html_path, review_html(records, contexts, settings))
+    reviewed = [(record, fields_of(record, settings)) for record in records]
+    write_atomic(csv_path, csv_text(review_rows(reviewed), COLUMNS))
+    write_atomic(html_path, review_html(reviewed, contexts))
     return [csv_path, html_path]

@@ -5,7 +5,6 @@ on every cell would triple the time to write the file: the whole evidence is in 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -14,7 +13,6 @@ from openpyxl.styles import Font, PatternFill
 
 from pipeline.dataset import columns, tables
 from pipeline.review import Field, fields_of, shown
-from pipeline.write import write_atomic
 
 DOUBTFUL = PatternFill("solid", fgColor="FDE68A")
 CORRECTED = PatternFill("solid", fgColor="BBF7D0")
@@ -82,9 +80,3 @@ def workbook_bytes(records: list[dict], settings: dict) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def write_workbook(records: list[dict], settings: dict, outdir: Path) -> list[Path]:
-    path = outdir / "conventions.xlsx"
-    write_atomic(path, workbook_bytes(records, settings))
-    return [path]
