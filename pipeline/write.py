@@ -12,6 +12,8 @@ from pathlib import Path
 from pipeline.dataset import columns, tables
 
 ERROR_COLUMNS = ["fichier", "type_erreur", "message"]
+UMASK = os.umask(0o022)
+os.umask(UMASK)
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -22,6 +24,7 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, 0o666 & ~UMASK)  # as open() would have made it, not mkstemp's 0600
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

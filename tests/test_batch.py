@@ -171,3 +171,12 @@ def test_a_run_killed_midway_leaves_the_previous_outputs_intact(tmp_path):
     process.wait()
     after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     assert after == before
+
+
+def test_outputs_are_readable_by_others_as_plain_files_would_be(tmp_path):
+    import os
+
+    run(SAMPLES[:1], tmp_path, Options(jobs=1, use_spacy=False))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "conventions.csv").stat().st_mode & 0o777 == 0o666 & ~umask
