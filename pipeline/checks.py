@@ -25,8 +25,8 @@ def amount_checks(record: dict) -> list[tuple[str, list[str]]]:
     total = record.get("montant_total")
     if total is not None and keys["AE"] and abs(total - sums["AE"]) > 0.5:
         failed.append(("total_vs_ae", ["montant_total", *keys["AE"]]))
-    if keys["AE"] and keys["CP"] and sums["CP"] > sums["AE"] + 0.5:
-        failed.append(("cp_over_ae", keys["AE"] + keys["CP"]))
+    if keys["AE"] and keys["CP"] and abs(sums["CP"] - sums["AE"]) > 0.5:
+        failed.append(("cp_differs_from_ae", ["montant_total", *keys["AE"], *keys["CP"]]))
     return failed
 
 

@@ -46,8 +46,6 @@ def extract_chorus(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
     found = {}
     for name in FIELDS:
         candidate = extract_code(doc, patterns, name)
-        if candidate and name != "programme_libelle" and doc.method_at(candidate.evidence.start) == "ocr":
-            candidate = fix_ocr_digits(candidate, patterns)
         if candidate:
             found[name] = candidate
     derive_programme(doc, found)
@@ -61,14 +59,13 @@ def extract_code(doc: Document, patterns: Patterns, name: str) -> Candidate | No
     for index, rule in enumerate(spec["rules"]):
         for match in patterns.finditer(doc, "chorus", name, "rules", index, "pattern"):
             start, end = match.span("value")
-            candidates.append(
-                Candidate(
-                    normalise(doc.plain[start:end]),
-                    doc.evidence(start, end),
-                    rule["confidence"],
-                    f"chorus.{name}.{rule['name']}",
-                )
+            value = normalise(doc.plain[start:end])
+            candidate = Candidate(
+                value, doc.evidence(start, end), rule["confidence"], f"chorus.{name}.{rule['name']}"
             )
+            if spec["format"] != "text" and doc.method_at(start) == "ocr":
+                candidate = fix_ocr_digits(candidate, patterns)
+            candidates.append(candidate)
     if not candidates:
         return None
     counts = Counter(c.value for c in candidates)
@@ -91,7 +88,8 @@ def fix_ocr_digits(candidate: Candidate, patterns: Patterns) -> Candidate:
 def ocr_digits(value: str, patterns: Patterns) -> str:
     """Digits that OCR read as letters inside a code: "SGSIFABO75" -> "SGSIFAB075"."""
     for index, fix in enumerate(patterns["chorus"]["ocr_confusions"]["fixes"]):
-        value = patterns.regex("chorus", "ocr_confusions", "fixes", index, "pattern").sub(fix["digit"], value)
+        regex = patterns.regex("chorus", "ocr_confusions", "fixes", index, "pattern")
+        value = regex.sub(lambda match, digit=fix["digit"]: digit * len(match[0]), value)
     return value
 
 
