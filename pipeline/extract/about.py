@@ -14,11 +14,11 @@ def extract_about(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
         found["intitule"] = candidate(
             doc, title, sentence_case(clean(doc.plain[slice(*title.span("value"))])), 0.8, "about.title"
         )
-    for index, _ in enumerate(patterns["about"]["object"]):
-        match = patterns.search(doc, "about", "object", index)
+    for index, rule in enumerate(patterns["about"]["object"]):
+        match = patterns.search(doc, "about", "object", index, "pattern")
         if match:
             value = sentence_case(clean(doc.plain[slice(*match.span("value"))]))
-            found["objet"] = candidate(doc, match, value, 0.7, f"about.object.{index}")
+            found["objet"] = candidate(doc, match, value, rule["confidence"], f"about.object.{index}")
             break
     found["nature"] = nature(doc, patterns)
     return found
