@@ -69,14 +69,16 @@ def workbook_bytes(records: list[dict], settings: dict) -> bytes:
     sheet = book.create_sheet("conventions")
     header = columns("conventions")
     sheet.append(header_cells(sheet, header))
-    for record, row in zip(records, tables(records)["conventions"], strict=True):
+    rows = tables(records)
+    for record, row in zip(records, rows["conventions"], strict=True):
         fields = by_column(fields_of(record, settings))
         sheet.append([styled(sheet, row[name], fields.get(name, [])) for name in header])
     for name in ("montants", "signataires"):
         child = book.create_sheet(name)
-        child.append(header_cells(child, columns(name)))
-        for row in tables(records)[name]:
-            child.append([row[column] for column in columns(name)])
+        names = columns(name)
+        child.append(header_cells(child, names))
+        for row in rows[name]:
+            child.append([row[column] for column in names])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
