@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -183,7 +184,7 @@ class Inline:
     def __exit__(self, *exc) -> None:
         return None
 
-    def submit(self, task, *args) -> Future:
+    def submit(self, task: Callable, *args: object) -> Future:
         future: Future = Future()
         try:
             future.set_result(task(*args))
@@ -207,7 +208,7 @@ def record_of(records: list[dict], row: dict) -> dict | None:
     return next((r for r in records if r["id"] == key), None)
 
 
-def outcomes(files: list[Path], options: Options):
+def outcomes(files: list[Path], options: Options) -> Iterator[Outcome]:
     """Each file's outcome, in order, from one process or from a pool of them."""
     if not files:
         return
@@ -238,7 +239,7 @@ class Progress:
 
             self.bar = tqdm(total=total, unit="file", desc="extract")
 
-    def track(self, results):
+    def track(self, results: Iterable[Outcome]) -> Iterator[Outcome]:
         step = max(1, self.total // 10)
         for done, outcome in enumerate(results, start=1):
             if self.bar:

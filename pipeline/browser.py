@@ -6,6 +6,10 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome")
 # Without these, Chromium tries networks this machine may not reach, at every start.
@@ -40,7 +44,7 @@ def chromium_path() -> str:
     raise BrowserMissing(f"Chromium not found: run '{INSTALL}'")
 
 
-def open_review(page, html: Path, only_doubtful: bool = True) -> Shot | None:
+def open_review(page: Page, html: Path, only_doubtful: bool = True) -> Shot | None:
     """Load the page from disk, keep the doubtful fields, open the first convention that has
     one and click its first doubtful field; None when no field is doubtful."""
     page.goto(html.resolve().as_uri())

@@ -80,6 +80,6 @@ def lower_in_place(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def as_dict(flat) -> dict:
+def as_dict(flat: object) -> dict:
     """A dataclass of plain values as a dict: dataclasses.asdict without its deep copy."""
     return {f.name: getattr(flat, f.name) for f in fields(flat)}

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import regex
 import yaml
 
 from pipeline import PATTERNS_DIR
+
+if TYPE_CHECKING:
+    from pipeline.model import Document
 
 
 class Patterns(dict):
@@ -34,7 +39,9 @@ class Patterns(dict):
             self.cached[key] = expand(node, self.get("fragments", {}))
         return self.cached[key]
 
-    def finditer(self, doc, concern: str, *keys, start: int = 0, end: int | None = None):
+    def finditer(
+        self, doc: Document, concern: str, *keys: str | int, start: int = 0, end: int | None = None
+    ) -> Iterator[regex.Match]:
         """Matches in the document, on its lower-cased text unless the rule needs case: read
         what a match found from doc.plain at its offsets, never from the match itself."""
         end = len(doc.plain) if end is None else end
@@ -47,7 +54,9 @@ class Patterns(dict):
             return iter(())
         return self.regex(concern, *keys).finditer(doc.plain, first.start(), end)
 
-    def search(self, doc, concern: str, *keys, start: int = 0, end: int | None = None):
+    def search(
+        self, doc: Document, concern: str, *keys: str | int, start: int = 0, end: int | None = None
+    ) -> regex.Match | None:
         """The first match in the document, as finditer finds it."""
         return next(self.finditer(doc, concern, *keys, start=start, end=end), None)
 

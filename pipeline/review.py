@@ -4,6 +4,7 @@ self-contained review.html, and highlighted in conventions.xlsx."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def dotted(evidence_key: str) -> str:
     return evidence_key.replace("[", ".").replace("]", "")
 
 
-def walk(node: object, prefix: str = ""):
+def walk(node: object, prefix: str = "") -> Iterator[tuple[str, object]]:
     """Each value of a record, by dotted key; a list item is one value."""
     if isinstance(node, dict):
         for key, value in node.items():

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from pipeline.dataset import columns, tables
 from pipeline.review import Field, fields_of, shown
@@ -33,7 +34,7 @@ def by_column(fields: list[Field]) -> dict[str, list[Field]]:
     return columns
 
 
-def styled(sheet, value: object, fields: list) -> WriteOnlyCell:
+def styled(sheet: WriteOnlyWorksheet, value: object, fields: list) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=value)
     if any(f.doubtful for f in fields):
         cell.fill = DOUBTFUL
@@ -57,7 +58,7 @@ def note(field: Field) -> str:
     return "\n".join(lines + field.reasons)
 
 
-def header_cells(sheet, names: list[str]) -> list[WriteOnlyCell]:
+def header_cells(sheet: WriteOnlyWorksheet, names: list[str]) -> list[WriteOnlyCell]:
     cells = [WriteOnlyCell(sheet, value=name) for name in names]
     for cell in cells:
         cell.font = HEADER
