@@ -45,7 +45,9 @@ def find_parties(doc: Document, patterns: Patterns) -> list[Span]:
     cuts = [m for m in patterns.folded("document", "parties_split").finditer(doc.lower, start.end(), stop)]
     bounds = [start.end(), *[m.start() for m in cuts], stop]
     heads = [start.end(), *[m.end() for m in cuts]]
-    return [Span(head, bound) for head, bound in zip(heads, bounds[1:], strict=True) if bound > head]
+    # "d'une part," then a line "Et" cut twice: the blank piece between is no party.
+    spans = [Span(head, bound) for head, bound in zip(heads, bounds[1:], strict=True)]
+    return [span for span in spans if doc.plain[span.start : span.end].strip(" \t\n,;.*")]
 
 
 def find_signature(doc: Document, patterns: Patterns) -> Span | None:

@@ -30,6 +30,19 @@ def test_parties_introduced_in_prose_with_their_roles(extract_text):
     assert record["delegataire"]["representant"] == {"nom": "Claire Martin", "fonction": "cheffe du centre"}
 
 
+def test_parties_closed_by_d_une_part_then_a_line_et(extract_text):
+    text = (
+        "Entre\n\nLa direction départementale des territoires du Cher, représentée par "
+        "M. Jean-Pierre Martin, directeur départemental, ci-après désigné « le délégant »,\n\n"
+        "d'une part,\n\nEt\n\nLe centre de prestations comptables mutualisé (CPCM), représenté par "
+        "Mme Sophie Lefèvre, cheffe du centre, ci-après désigné « le délégataire »,\n\nd'autre part,\n"
+    )
+    record = extract_text(text)
+    assert record["delegant"]["nom"] == "Direction départementale des territoires du Cher"
+    assert record["delegataire"]["nom"] == "Centre de prestations comptables mutualisé"
+    assert record["delegataire"]["sigle"] == "CPCM"
+
+
 def test_parties_named_only_in_the_signature_block(extract_text):
     record = extract_text(SIGNATURE_ONLY)
     assert record["delegant"]["representant"]["nom"] == "Jeanne Durand"

@@ -107,17 +107,31 @@ def prose_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
     for sentence in sentences(doc.plain):
         if not patterns.regex("amounts", "money_context").search(sentence.text):
             continue
+        years = [
+            (sentence.start + m.start(), sentence.start + m.end(), int(m["year"]))
+            for m in patterns.regex("amounts", "year_in_text").finditer(sentence.text)
+        ]
         for value, start, end, rule in figures_and_words(sentence, patterns):
-            context = sentence.text
             amount = Amount(
-                year_in(context, patterns),
-                type_in(context, patterns),
+                nearest_year(years, start, end),
+                type_in(sentence.text, patterns),
                 value,
                 None,
                 bool(patterns.regex("amounts", "estimation_after").match(doc.plain, end)),
             )
             found.setdefault(amount, Candidate(amount, doc.evidence(start, end), 0.75, rule))
     return list(found.values())
+
+
+def nearest_year(years: list[tuple[int, int, int]], start: int, end: int) -> int | None:
+    """The year said closest to an amount: "250 000 € au titre de 2021 et 300 000 € au titre
+    de 2022" gives each its own."""
+    if not years:
+        return None
+    gaps = sorted((max(year_start - end, start - year_end), year) for year_start, year_end, year in years)
+    if len(gaps) > 1 and gaps[0][0] == gaps[1][0] and gaps[0][1] != gaps[1][1]:
+        return None
+    return gaps[0][1]
 
 
 def sentences(text: str) -> list[Cell]:
@@ -138,11 +152,6 @@ def figures_and_words(sentence: Cell, patterns: Patterns) -> list[tuple]:
                 (value, sentence.start + match.start(), sentence.start + match.end(), "amounts.words")
             )
     return found
-
-
-def year_in(text: str, patterns: Patterns) -> int | None:
-    years = {int(m["year"]) for m in patterns.regex("amounts", "year_in_text").finditer(text)}
-    return years.pop() if len(years) == 1 else None
 
 
 def type_in(text: str, patterns: Patterns) -> str | None:

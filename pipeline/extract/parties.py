@@ -52,6 +52,8 @@ def read_party(doc: Document, span: Span, patterns: Patterns) -> Party:
     address = patterns.regex("parties", "address").search(text, span.start, span.end)
     if address:
         party.fields["adresse"] = group_candidate(doc, address, "value", 0.85, "parties.address", clean)
+    elif street := patterns.regex("parties", "street_address").search(text, span.start, span.end):
+        party.fields["adresse"] = group_candidate(doc, street, "value", 0.75, "parties.street_address", clean)
     rep = patterns.regex("parties", "representative").search(text, span.start, span.end)
     if rep:
         party.fields["representant.nom"] = group_candidate(
