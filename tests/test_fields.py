@@ -171,3 +171,16 @@ def test_a_name_with_an_unknown_first_name_is_left_to_the_model(patterns, nlp):
     if nlp is None:
         return
     assert is_person("Ferdinand Lagache", patterns, nlp)
+
+
+def test_signatures_side_by_side_are_read_column_by_column(extract_text):
+    record = extract_text(
+        "Convention de délégation de gestion.\n"
+        * 20
+        + "Fait à Paris, le 3 février 2021\n\nLe délégant                 Le délégataire\n"
+        "Jérôme Letier               Claire Petit\n"
+    )
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jérôme Letier", "delegant"),
+        ("Claire Petit", "delegataire"),
+    ]

@@ -55,6 +55,7 @@ def read_party(doc: Document, span: Span, patterns: Patterns) -> Party:
     elif street := patterns.regex("parties", "street_address").search(text, span.start, span.end):
         party.fields["adresse"] = group_candidate(doc, street, "value", 0.75, "parties.street_address", clean)
     rep = patterns.regex("parties", "representative").search(text, span.start, span.end)
+    rep = rep or patterns.regex("parties", "representative_function_first").search(text, span.start, span.end)
     if rep:
         party.fields["representant.nom"] = group_candidate(
             doc, rep, "name", 0.9, "parties.representative", person_name

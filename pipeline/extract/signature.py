@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+import regex
+
 from pipeline.extract.amounts import Cell, lines_of
 from pipeline.extract.names import clean, fold, person_name
 from pipeline.extract.parties import Party, classify_role
@@ -114,7 +116,33 @@ def extract_signatories(
 def signature_lines(doc: Document, span: Span, patterns: Patterns, nlp) -> tuple[list[Cell], list[int]]:
     """The lines after "Fait à …", and the indexes of those that are a person's name."""
     lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])][1:]
+    lines = by_column(lines, patterns)
     return lines, [i for i, line in enumerate(lines) if is_person(line.text, patterns, nlp)]
+
+
+def by_column(lines: list[Cell], patterns: Patterns) -> list[Cell]:
+    """Signatures side by side ("Le délégant<gap>Le délégataire") read column by column: the
+    left column's lines, then the right one's."""
+    gap = patterns.regex("signature", "column_gap")
+    rows = [split_at(line, gap) for line in lines]
+    if not any(len(row) > 1 for row in rows):
+        return lines
+    columns: dict[int, list[Cell]] = {}
+    for line, row in zip(lines, rows, strict=True):
+        first = 1 if len(row) == 1 and gap.match(line.text) else 0
+        for index, cell in enumerate(row, start=first):
+            columns.setdefault(index, []).append(cell)
+    return [cell for index in sorted(columns) for cell in columns[index]]
+
+
+def split_at(line: Cell, gap: regex.Pattern) -> list[Cell]:
+    cells, position = [], 0
+    for match in [*gap.finditer(line.text), None]:
+        end = match.start() if match else len(line.text)
+        if line.text[position:end].strip():
+            cells.append(Cell(line.text[position:end], line.start + position))
+        position = match.end() if match else end
+    return cells
 
 
 def strip_civility(text: str, patterns: Patterns) -> str:
