@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import regex
+
 from pipeline.extract.values import parse_number, words_to_number
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
@@ -107,28 +109,35 @@ def prose_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
     for sentence in sentences(doc.plain):
         if not patterns.regex("amounts", "money_context").search(sentence.text):
             continue
-        years = [
-            (sentence.start + m.start(), sentence.start + m.end(), int(m["year"]))
-            for m in patterns.regex("amounts", "year_in_text").finditer(sentence.text)
+        years = [(*span, int(m["year"])) for span, m in said(sentence, patterns, "year_in_text")]
+        kinds = [
+            (*span, kind)
+            for kind in patterns["amounts"]["credit_types_in_text"]
+            for span, _ in said(sentence, patterns, "credit_types_in_text", kind)
         ]
-        for value, start, end, rule in figures_and_words(sentence, patterns):
-            amount = Amount(
-                nearest_year(years, start, end),
-                type_in(sentence.text, patterns),
-                value,
-                None,
-                bool(patterns.regex("amounts", "estimation_after").match(doc.plain, end)),
-            )
-            found.setdefault(amount, Candidate(amount, doc.evidence(start, end), 0.75, rule))
+        amounts = figures_and_words(sentence, patterns)
+        for value, start, end, rule in amounts:
+            estimate = bool(patterns.regex("amounts", "estimation_after").match(doc.plain, end))
+            # "1 250 000 euros en AE et en CP": one amount, both kinds of credit.
+            both = len(amounts) == 1 and len({kind for *_, kind in kinds}) == 2
+            for kind in ("AE", "CP") if both else (nearest(kinds, start, end),):
+                amount = Amount(nearest(years, start, end), kind, value, None, estimate)
+                found.setdefault(amount, Candidate(amount, doc.evidence(start, end), 0.75, rule))
     return list(found.values())
 
 
-def nearest_year(years: list[tuple[int, int, int]], start: int, end: int) -> int | None:
-    """The year said closest to an amount: "250 000 € au titre de 2021 et 300 000 € au titre
-    de 2022" gives each its own."""
-    if not years:
+def said(sentence: Cell, patterns: Patterns, *keys: str) -> list[tuple[tuple[int, int], regex.Match]]:
+    """Each match of a rule in a sentence, with its offsets in the document."""
+    found = patterns.regex("amounts", *keys).finditer(sentence.text)
+    return [((sentence.start + m.start(), sentence.start + m.end()), m) for m in found]
+
+
+def nearest(said: list[tuple[int, int, object]], start: int, end: int) -> object:
+    """What is said closest to an amount: "250 000 € au titre de 2021 et 300 000 € au titre
+    de 2022" gives each its own year; None when two different things are as close."""
+    if not said:
         return None
-    gaps = sorted((max(year_start - end, start - year_end), year) for year_start, year_end, year in years)
+    gaps = sorted((max(begin - end, start - finish), value) for begin, finish, value in said)
     if len(gaps) > 1 and gaps[0][0] == gaps[1][0] and gaps[0][1] != gaps[1][1]:
         return None
     return gaps[0][1]
@@ -152,15 +161,6 @@ def figures_and_words(sentence: Cell, patterns: Patterns) -> list[tuple]:
                 (value, sentence.start + match.start(), sentence.start + match.end(), "amounts.words")
             )
     return found
-
-
-def type_in(text: str, patterns: Patterns) -> str | None:
-    kinds = [
-        kind
-        for kind in patterns["amounts"]["credit_types_in_text"]
-        if patterns.regex("amounts", "credit_types_in_text", kind).search(text)
-    ]
-    return kinds[0] if len(kinds) == 1 else None
 
 
 def total_amount(doc: Document, amounts: list[Candidate], patterns: Patterns) -> Candidate | None:
