@@ -25,7 +25,7 @@ def org_name(raw: str) -> str:
     """Sentence case for a name set in Title Case; acronyms and plain names stay."""
     text = clean(raw)
     words = text.split()
-    content = [re.sub(r"^[lLdD]['’]", "", word) for word in words if len(word) > 3]
+    content = [re.sub(r"^[lLdD]['’]", "", word) for word in words[1:] if len(word) > 3]
     titled = sum(1 for word in content if word[:1].isupper()) > len(content) / 2
     if titled and len(words) > 2:
         words = [w if w.isupper() and len(w) > 1 else w.lower() for w in words]
