@@ -72,6 +72,8 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     corrections = [c for path in correction_files for c in read_corrections(path)]
     cache = Cache(outdir / ".cache", settings(options)) if options.use_cache else None
     keys = {path: cache.key(path) for path in files if path.exists()} if cache else {}
+    if cache:
+        cache.remember_keys(list(keys))
     run_key = None
     if cache and len(keys) == len(files):
         fixes = b"".join(path.read_bytes() for path in correction_files)

@@ -24,22 +24,36 @@ def code_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def file_digest(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
+def signature(path: Path) -> list[int]:
+    """What changes when a file is written: its size and modification time."""
+    status = path.stat()
+    return [status.st_size, status.st_mtime_ns]
 
 
 class Cache:
     def __init__(self, folder: Path, settings: str):
         self.folder = folder
         self.settings = settings  # the options that change a result
+        self.prefix = f"{code_version()}|{settings}|".encode()
+        # Content keys of files already hashed, by path, while their size and time are unchanged.
+        self.known_path = folder / f"known-{hashlib.sha256(self.prefix).hexdigest()[:16]}.json"
+        self.known = self.read(self.known_path) or {}
 
     def key(self, path: Path) -> str:
-        digest = hashlib.sha256(f"{code_version()}|{self.settings}|".encode())
+        seen = signature(path)
+        known = self.known.get(str(path))
+        if known and known[:2] == seen:
+            return known[2]
+        digest = hashlib.sha256(self.prefix)
         with path.open("rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
+            digest.update(stream.read())
+        self.known[str(path)] = [*seen, digest.hexdigest()]
         return digest.hexdigest()
+
+    def remember_keys(self, paths: list[Path]) -> None:
+        """Keep the keys of this run's files (and of those only) for the next run."""
+        kept = {str(path): self.known[str(path)] for path in paths if str(path) in self.known}
+        write_atomic(self.known_path, json.dumps(kept))
 
     def get(self, key: str) -> dict | None:
         return self.read(self.folder / key[:2] / f"{key}.json")
@@ -60,16 +74,16 @@ class Cache:
         manifest = self.read(self.folder / "run.json")
         if not manifest or manifest["key"] != run_key:
             return None
-        for name, digest in manifest["outputs"].items():
+        for name, seen in manifest["outputs"].items():
             path = outdir / name
-            if not path.is_file() or file_digest(path) != digest:
+            if not path.is_file() or signature(path) != seen:
                 return None
         return manifest["report"]
 
     def remember_run(self, run_key: str, outputs: list[Path], report: dict) -> None:
         manifest = {
             "key": run_key,
-            "outputs": {path.name: file_digest(path) for path in outputs},
+            "outputs": {path.name: signature(path) for path in outputs},
             "report": report,
         }
         write_atomic(self.folder / "run.json", json.dumps(manifest, ensure_ascii=False))
