@@ -16,7 +16,7 @@ from pipeline.corrections import apply_corrections, find_corrections, read_corre
 from pipeline.dataset import tables
 from pipeline.model import as_dict
 from pipeline.package import validate_package, write_package
-from pipeline.patterns import load_patterns
+from pipeline.patterns import Patterns, load_patterns
 from pipeline.read import SUFFIXES, Limits
 from pipeline.review import write_review
 from pipeline.write import write_atomic, write_dataset
@@ -81,9 +81,10 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     if run_key and (last := cache.last_run(run_key, outdir)):
         records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
         return Summary(records, last["errors"], notices=last["notices"])
-    results = read_all(files, keys, cache, options)
+    patterns = load_patterns()
+    results = read_all(files, keys, cache, options, patterns)
     summary = summarise([results[path] for path in files])
-    review = load_patterns()["review"]
+    review = patterns["review"]
     summary.notices = apply_corrections(summary.records, corrections)
     for record in summary.records:
         apply_checks(record, review)
@@ -93,7 +94,9 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     return summary
 
 
-def read_all(files: list[Path], keys: dict[Path, str], cache: Cache | None, options: Options) -> dict:
+def read_all(
+    files: list[Path], keys: dict[Path, str], cache: Cache | None, options: Options, patterns: Patterns
+) -> dict:
     """Each file's outcome: from the cache when its content was read before, else read now."""
     results = {}
     for path, key in keys.items():
@@ -101,7 +104,7 @@ def read_all(files: list[Path], keys: dict[Path, str], cache: Cache | None, opti
         if hit:
             results[path] = renamed(Outcome(**hit), path)
     todo = [path for path in files if path not in results]
-    for path, outcome in zip(todo, outcomes(todo, options), strict=True):
+    for path, outcome in zip(todo, outcomes(todo, options, patterns), strict=True):
         results[path] = outcome
         if cache and path in keys and not internal(outcome):
             cache.put(keys[path], as_dict(outcome))
@@ -210,8 +213,9 @@ def record_of(records: list[dict], row: dict) -> dict | None:
     return next((r for r in records if r["id"] == key), None)
 
 
-def outcomes(files: list[Path], options: Options) -> Iterator[Outcome]:
-    """Each file's outcome, in order, from one process or from a pool of them."""
+def outcomes(files: list[Path], options: Options, patterns: Patterns) -> Iterator[Outcome]:
+    """Each file's outcome, in order, from one process or from a pool of them (forked: they
+    share the patterns loaded here)."""
     if not files:
         return
     # The extraction code loads only when a file needs reading: a cached re-run starts faster.
@@ -223,10 +227,10 @@ def outcomes(files: list[Path], options: Options) -> Iterator[Outcome]:
     options = replace(options, limits=replace(options.limits, ocr_workers=max(1, cores // jobs)))
     progress = Progress(len(files))
     if jobs <= 1:
-        start_worker(options)
+        start_worker(options, patterns)
         yield from progress.track(map(process, files))
         return
-    with ProcessPoolExecutor(jobs, initializer=start_worker, initargs=(options,)) as pool:
+    with ProcessPoolExecutor(jobs, initializer=start_worker, initargs=(options, patterns)) as pool:
         yield from progress.track(pool.map(process, files, chunksize=8))
 
 

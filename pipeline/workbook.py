@@ -34,7 +34,11 @@ def by_column(fields: list[Field]) -> dict[str, list[Field]]:
     return columns
 
 
-def styled(sheet: WriteOnlyWorksheet, value: object, fields: list) -> WriteOnlyCell:
+def styled(sheet: WriteOnlyWorksheet, value: object, fields: list) -> WriteOnlyCell | object:
+    """The cell, highlighted with its notes when a field in it is doubtful or corrected; the
+    plain value otherwise, which openpyxl writes faster."""
+    if not any(f.doubtful or f.corrected for f in fields):
+        return value
     cell = WriteOnlyCell(sheet, value=value)
     if any(f.doubtful for f in fields):
         cell.fill = DOUBTFUL

@@ -9,7 +9,7 @@ from pipeline.batch import Options, Outcome
 from pipeline.dataset import convention_id
 from pipeline.errors import NotAConvention, ReadError
 from pipeline.nlp import LazyModel
-from pipeline.patterns import Patterns, load_patterns
+from pipeline.patterns import Patterns
 from pipeline.read import read_file
 from pipeline.record import extract_document
 from pipeline.review import excerpts
@@ -25,9 +25,9 @@ class Worker:
     options = Options()
 
 
-def start_worker(options: Options) -> None:
+def start_worker(options: Options, patterns: Patterns) -> None:
     Worker.options = options
-    Worker.patterns = load_patterns()
+    Worker.patterns = patterns
     Worker.nlp = LazyModel() if options.use_spacy else None
 
 
