@@ -62,7 +62,8 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     found.update(extract_chorus(doc, patterns))
     found.update(extract_place_date(doc, blocks.signature, patterns))
     signed = found.get("date_signature")
-    found.update(extract_terms(doc, patterns, signed.value if signed else None))
+    articles_end = blocks.signature.start if blocks.signature else None
+    found.update(extract_terms(doc, patterns, signed.value if signed else None, articles_end))
     amounts = extract_amounts(doc, patterns)
     total = total_amount(doc, amounts, patterns)
     if total:

@@ -184,3 +184,14 @@ def test_signatures_side_by_side_are_read_column_by_column(extract_text):
         ("Jérôme Letier", "delegant"),
         ("Claire Petit", "delegataire"),
     ]
+
+
+def test_terms_come_from_the_articles_before_an_annex(extract_text):
+    record = extract_text(
+        "Convention de délégation de gestion.\nLa présente convention prend effet le 1er mars 2021.\n"
+        "Fait à Paris, le 15 février 2021\n\nLe délégant\nJean Dupont\n\nAnnexe : marché associé\n"
+        "Le marché prend effet le 1er avril 2021. Il est conclu pour une durée de deux ans.\n"
+    )
+    assert record["prise_effet"] == "2021-03-01"
+    assert record["duree"] == "P2Y"
+    assert record["evidence"]["duree"]["confidence"] < 0.75

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from pipeline.extract.values import iso_duration, parse_count, parse_date
@@ -11,19 +12,28 @@ from pipeline.patterns import Patterns
 FIELDS = ("prise_effet", "duree", "date_fin", "preavis", "reconduction_tacite")
 
 
-def extract_terms(doc: Document, patterns: Patterns, signed: date | None) -> dict[str, Candidate]:
+def extract_terms(
+    doc: Document, patterns: Patterns, signed: date | None, end: int | None = None
+) -> dict[str, Candidate]:
+    """The terms, read in the articles, up to `end` where the signature block starts; only a
+    term they do not state is looked for after it (annexes, or pages out of order), with less
+    confidence."""
     found = {}
     for name in FIELDS:
-        candidate = first_rule(doc, patterns, name, signed)
+        candidate = first_rule(doc, patterns, name, signed, 0, end)
+        if candidate is None and end is not None:
+            candidate = first_rule(doc, patterns, name, signed, end, None)
+            candidate = candidate and replace(candidate, confidence=candidate.confidence * 0.8)
         if candidate:
             found[name] = candidate
     return found
 
 
-def first_rule(doc: Document, patterns: Patterns, name: str, signed: date | None) -> Candidate | None:
+def first_rule(
+    doc: Document, patterns: Patterns, name: str, signed: date | None, start: int, end: int | None
+) -> Candidate | None:
     for index, rule in enumerate(patterns["terms"][name]):
-        regex = patterns.folded("terms", name, index, "pattern")
-        for match in regex.finditer(doc.lower):
+        for match in patterns.finditer(doc, "terms", name, index, "pattern", start=start, end=end):
             value = rule_value(match, rule, patterns, signed)
             if value is not None:
                 evidence = doc.evidence(*match.span())
