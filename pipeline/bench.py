@@ -81,12 +81,25 @@ def run_bench(samples: list[Path], workdir: Path, count: int = 1000) -> str:
         ),
         ("text-PDF pages per second", f"{text_rate:.1f}", f"{text_pages} pages, pdfplumber"),
         ("OCR pages per second", f"{ocr_rate:.2f}", f"{ocr_pages} pages at 300 dpi, {cores} in parallel"),
+        review_row(workdir / "all" / "review.html", count),
     ]
     table = "\n".join(f"| {name} | {value} | {note} |" for name, value, note in rows)
     return (
         f"# Benchmark\n\nOn {cores} cores, whole processes from the command line (start-up included).\n\n"
         f"| measure | value | note |\n| --- | --- | --- |\n{table}\n"
     )
+
+
+def review_row(html: Path, count: int) -> tuple[str, str, str]:
+    """How long review.html takes to show its conventions, in headless Chromium."""
+    from pipeline.browser import BrowserMissing, load_seconds
+
+    size = f"{html.stat().st_size / 1e6:.1f} MB"
+    try:
+        seconds = load_seconds(html)
+    except BrowserMissing as missing:
+        return ("review.html load", "not measured", str(missing))
+    return ("review.html load", f"{seconds:.2f} s", f"{count} conventions, {size}, headless Chromium")
 
 
 def bench(samples: list[Path], outdir: Path, count: int) -> str:

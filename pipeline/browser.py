@@ -4,6 +4,9 @@ the page works as the officer uses it, and the screenshot `make review` writes."
 from __future__ import annotations
 
 import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,7 +66,8 @@ def open_review(page: Page, html: Path, only_doubtful: bool = True) -> Shot | No
     return Shot(Path(), file, name, highlighted)
 
 
-def screenshot_review(html: Path, png: Path) -> Shot:
+@contextmanager
+def browser_page() -> Iterator[Page]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -72,10 +76,25 @@ def screenshot_review(html: Path, png: Path) -> Shot:
         ) from None
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=chromium_path(), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 900})
+        finally:
+            browser.close()
+
+
+def load_seconds(html: Path) -> float:
+    """From opening the page to its list of conventions drawn."""
+    with browser_page() as page:
+        start = time.perf_counter()
+        page.goto(html.resolve().as_uri())
+        page.wait_for_selector(".convention")
+        return time.perf_counter() - start
+
+
+def screenshot_review(html: Path, png: Path) -> Shot:
+    with browser_page() as page:
         shot = open_review(page, html)
         page.screenshot(path=str(png))
-        browser.close()
     if shot is None:
         return Shot(png, "", "", "")
     return Shot(png, shot.file, shot.field, shot.highlighted)
