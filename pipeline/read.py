@@ -21,6 +21,8 @@ MIN_PAGE_CHARS = 40
 LOW_OCR_CONFIDENCE = 60
 PAGE_BREAK = "\n\n"
 # Characters no text file holds: control codes (bar line breaks and tabs) and decoding failures.
+# "é" written as UTF-8 and read as Windows-1252 becomes "Ã©": "Ã" or "Â" then a byte 0x80-0xBF.
+MOJIBAKE = re.compile("[ÃÂ][" + re.escape(bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore")) + "]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 
 
@@ -52,7 +54,12 @@ def read_file(path: Path, limits: Limits = Limits()) -> Document:
         if size > limits.max_text_mb * 1e6:
             limit = limits.max_text_mb
             raise TooLarge(f"text of {size / 1e6:.1f} MB is over the {limit:g} MB limit (--max-text-mb)")
-        return Document(path.name, decode(path.read_bytes()), [PageInfo(1, 0, "text")])
+        text = decode(path.read_bytes())
+        fixed = undo_mojibake(text)
+        doc = Document(path.name, fixed, [PageInfo(1, 0, "text")])
+        if fixed != text:
+            doc.warnings.append('text repaired: it was UTF-8 read as Windows-1252 ("Ã©" for "é")')
+        return doc
     if suffix in PDF_SUFFIXES:
         return assemble(path.name, read_pdf_pages(path, limits))
     if suffix in IMAGE_SUFFIXES:
@@ -76,6 +83,18 @@ def decode(raw: bytes) -> str:
     if not looks_like_text(text):
         raise UnreadableText("binary content, not text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def undo_mojibake(text: str) -> str:
+    """Text saved once more after being read with the wrong encoding ("dÃ©lÃ©gant"), put back."""
+    if len(MOJIBAKE.findall(text[:20000])) < 5:
+        return text
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return text.encode(encoding).decode("utf-8")
+        except UnicodeError:
+            continue
+    return text
 
 
 def looks_like_text(text: str) -> bool:

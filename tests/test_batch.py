@@ -74,6 +74,16 @@ def test_latin_1_text_is_read_with_its_accents(tmp_path):
     assert summary.records[0]["delegant"]["nom"] == expected
 
 
+def test_a_text_saved_again_with_the_wrong_encoding_is_put_back_and_warned(tmp_path):
+    text = SAMPLES[2].read_text(encoding="utf-8")
+    mangled = text.encode("utf-8").decode("cp1252", errors="replace")
+    (tmp_path / "mojibake.txt").write_text(mangled, encoding="utf-8")
+    summary = run([tmp_path / "mojibake.txt"], tmp_path / "out", Options(jobs=1, use_spacy=False))
+    record = summary.records[0]
+    assert record["delegant"]["nom"] == "Direction générale des infrastructures, des transports et de la mer"
+    assert any(warning.startswith("text repaired") for warning in record["warnings"])
+
+
 def test_cli_exit_status_says_whether_every_file_gave_a_record(tmp_path):
     from click.testing import CliRunner
 

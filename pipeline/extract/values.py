@@ -12,13 +12,17 @@ DATE_SETTINGS = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "STRICT_PA
 
 
 NUMERIC_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def parse_date(span: str) -> date | None:
     """Parse a date already cut out of its sentence ("20 FEV. 2020", "23/11/2020")."""
     numeric = NUMERIC_DATE.fullmatch(span.strip())
-    if numeric:
-        day, month, year = (int(part) for part in numeric.groups())
+    iso = ISO_DATE.fullmatch(span.strip())
+    if numeric or iso:
+        day, month, year = (
+            (int(part) for part in numeric.groups()) if numeric else map(int, iso.groups()[::-1])
+        )
         try:
             return date(year, month, day)
         except ValueError:
