@@ -94,7 +94,7 @@ def amounts_in(doc: Document, cell: Cell, patterns: Patterns) -> list[tuple]:
         previous = estimate.end() if estimate else match.end()
         found.append(
             (
-                parse_number(match["number"], match["cents"]),
+                amount_value(match, patterns),
                 cell.start + match.start(),
                 cell.start + match.end(),
                 product["product"] if product else None,
@@ -147,11 +147,20 @@ def sentences(text: str) -> list[Cell]:
     return [Cell(m[0], m.start()) for m in re.finditer(r"[^.;\n]+(?:\.(?=\d)[^.;\n]+)*", text)]
 
 
+def amount_value(match: regex.Match, patterns: Patterns) -> int | float:
+    """The euros an amount match says, its scale applied ("1,5 M€", "2 millions d'euros")."""
+    scale = match["scale"].split()[0] if match["scale"] else None
+    factor = patterns["values"]["scales"].get(scale) or patterns["values"]["scales"].get(
+        (scale or "").lower(), 1
+    )
+    return parse_number(match["number"], match["cents"], factor)
+
+
 def figures_and_words(sentence: Cell, patterns: Patterns) -> list[tuple]:
     """Amounts in figures, then those only in words; "100 000 € (CENT MILLE EUROS)" is one."""
     found = []
     for match in patterns.regex("values", "amount").finditer(sentence.text):
-        value = parse_number(match["number"], match["cents"])
+        value = amount_value(match, patterns)
         found.append((value, sentence.start + match.start(), sentence.start + match.end(), "amounts.prose"))
     figures = {item[0] for item in found}
     for match in patterns.regex("values", "amount_in_words").finditer(sentence.text):
@@ -168,7 +177,7 @@ def total_amount(doc: Document, amounts: list[Candidate], patterns: Patterns) ->
     for match in patterns.finditer(doc, "amounts", "total"):
         figure = patterns.regex("values", "amount").match(doc.plain, match.end())
         if figure:
-            value = parse_number(figure["number"], figure["cents"])
+            value = amount_value(figure, patterns)
             return Candidate(value, doc.evidence(*figure.span()), 0.9, "amounts.total_stated")
     for kind in ("AE", None, "CP"):
         chosen = [c for c in amounts if c.value.type_credit == kind]

@@ -32,11 +32,13 @@ def parse_date(span: str) -> date | None:
     return parsed.date() if parsed else None
 
 
-def parse_number(number: str, cents: str | None = None) -> int | float:
+def parse_number(number: str, cents: str | None = None, scale: int = 1) -> int | float:
+    """ "1 250 000" and "50" -> 1250000.5; with a scale of a million, "1" and "5" -> 1500000."""
     whole = int(re.sub(r"\D", "", number))
     if cents and int(cents):
-        return whole + int(cents.ljust(2, "0")) / 100
-    return whole
+        value = (whole * 100 + int(cents.ljust(2, "0"))) * scale / 100
+        return int(value) if value.is_integer() else value
+    return whole * scale
 
 
 def words_to_number(words: str) -> int | None:
