@@ -16,6 +16,8 @@ from pipeline.errors import OcrUnavailable
 APT_HINT = "sudo apt-get install -y tesseract-ocr tesseract-ocr-fra"
 # A gap between two words wider than this many line heights separates table cells.
 CELL_GAP = 1.2
+# A line of a ragged paragraph may end this many characters short of the page's widest line.
+RAGGED_CHARS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ def layout(words: list[Word]) -> str:
 def wrapped(line: list[Word], next_word: Word, margin: int) -> bool:
     """The line was wrapped when the next line's first word would have fitted on it."""
     char_width = (line[-1].right - line[0].left) / max(sum(len(w.text) + 1 for w in line), 1)
-    return line[-1].right + char_width * (len(next_word.text) + 1) > margin
+    return line[-1].right + char_width * (len(next_word.text) + 1 + RAGGED_CHARS) > margin
 
 
 def blocks_of(lines: list[tuple[tuple, list[Word]]]) -> list[list]:
