@@ -16,6 +16,8 @@ from pipeline.errors import OcrUnavailable
 APT_HINT = "sudo apt-get install -y tesseract-ocr tesseract-ocr-fra"
 # A gap between two words wider than this many line heights separates table cells.
 CELL_GAP = 1.2
+# What Tesseract reads a table's vertical rules as; a word made only of these is no word.
+RULES = " |[]!¦"
 # A line of a ragged paragraph may end this many characters short of the page's widest line.
 RAGGED_CHARS = 2
 
@@ -72,7 +74,8 @@ def layout(words: list[Word]) -> str:
     """Lines of words, wrapped lines of a paragraph joined, tables as tab-separated columns."""
     lines: dict[tuple, list[Word]] = {}
     for word in words:
-        lines.setdefault(word.line, []).append(word)
+        if word.text.strip(RULES):
+            lines.setdefault(word.line, []).append(word)
     if not lines:
         return ""
     margin = max(w.right for w in words)
@@ -103,15 +106,23 @@ def wrapped(line: list[Word], next_word: Word, margin: int) -> bool:
 
 
 def blocks_of(lines: list[tuple[tuple, list[Word]]]) -> list[list]:
-    """Runs of consecutive lines split into cells form one table; other lines stand alone."""
+    """Runs of consecutive lines split into cells form one table, with the lines of wrapped
+    cells: those under it that sit right of its first column, and one-cell lines between two of
+    its rows. Other lines stand alone."""
     blocks: list[list] = []
-    for key, line in lines:
-        tabular = len(cells_of(line)) > 1
-        if tabular and blocks and len(cells_of(blocks[-1][-1][1])) > 1:
+    for index, (key, line) in enumerate(lines):
+        table = blocks and len(cells_of(blocks[-1][0][1])) > 1
+        following = lines[index + 1][1] if index + 1 < len(lines) else None
+        inside = following is not None and len(cells_of(following)) > 1
+        if table and (len(cells_of(line)) > 1 or inside or right_of_first_column(line, blocks[-1])):
             blocks[-1].append((key, line))
         else:
             blocks.append([(key, line)])
     return blocks
+
+
+def right_of_first_column(line: list[Word], block: list) -> bool:
+    return line[0].left > column_bounds([cells_of(words) for _, words in block])[0]
 
 
 def cells_of(line: list[Word]) -> list[list[Word]]:
@@ -126,18 +137,27 @@ def cells_of(line: list[Word]) -> list[list[Word]]:
     return cells
 
 
-def table_rows(rows: list[list[list[Word]]]) -> list[str]:
-    """Each row's cells put in the columns of the widest row, so empty cells keep their place."""
+def column_bounds(rows: list[list[list[Word]]]) -> list[float]:
+    """Where one column ends and the next begins, from the row with the most cells."""
     widest = max(rows, key=len)
     centres = [(cell[0].left + cell[-1].right) / 2 for cell in widest]
-    bounds = [(a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)]
-    out = []
+    return [(a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)]
+
+
+def table_rows(rows: list[list[list[Word]]]) -> list[str]:
+    """Each row's cells put in the columns of the widest row, so empty cells keep their place;
+    a row with nothing in its first column, or nothing but it, continues the row above (its
+    cells wrapped)."""
+    bounds = column_bounds(rows)
+    table: list[list[str]] = []
     for row in rows:
-        columns = [""] * len(widest)
+        columns = [""] * (len(bounds) + 1)
         for cell in row:
-            centre = (cell[0].left + cell[-1].right) / 2
-            index = sum(1 for bound in bounds if centre > bound)
-            text = " ".join(w.text for w in cell)
-            columns[index] = f"{columns[index]} {text}".strip()
-        out.append("\t".join(columns))
-    return out
+            index = sum(1 for bound in bounds if (cell[0].left + cell[-1].right) / 2 > bound)
+            columns[index] = f"{columns[index]} {' '.join(w.text for w in cell)}".strip()
+        continued = not columns[0] or not any(columns[1:])
+        if table and continued and table[-1][0]:
+            table[-1] = [f"{above} {below}".strip() for above, below in zip(table[-1], columns, strict=True)]
+        else:
+            table.append(columns)
+    return ["\t".join(columns) for columns in table]

@@ -12,6 +12,7 @@ from conftest import GOLD_DIR, SAMPLES, SCORER
 from reportlab.pdfgen import canvas
 
 from pipeline.batch import Options, run
+from pipeline.ocr import Word, layout
 from pipeline.read import Limits
 from pipeline.synth import make_pdf, paginate, scan_image, scanned_pdf, text_pdf
 
@@ -150,3 +151,23 @@ def test_image_of_noise_gives_an_error_not_a_record(tmp_path):
     summary = run([tmp_path / "bruit.png"], tmp_path / "out", QUICK)
     assert summary.records == []
     assert errors_of(tmp_path / "out")["bruit.png"]["type_erreur"] in ("no_text", "not_a_convention")
+
+
+def words_at(line: int, *placed: tuple[str, int]) -> list[Word]:
+    """Words of one OCR line, each at its left edge, 20 pixels per character, 40 high."""
+    return [Word(text, left, left + 20 * len(text), 40, 90.0, (1, 1, line)) for text, left in placed]
+
+
+def test_ocr_table_cells_wrapped_over_lines_stay_in_their_row():
+    words = [
+        *words_at(1, ("MONTANTS", 0), ("MAXIMUM", 200), ("des", 380), ("crédits", 460), ("2020", 1200)),
+        *words_at(2, ("disposition", 0)),
+        *words_at(3, ("Autorisations", 0), ("d'engagement", 280), ("215", 1200), ("000", 1280), ("€", 1360)),
+        *words_at(4, ("|", 1100), ("(estimation)", 1200)),
+        *words_at(5, ("Ces", 0), ("montants", 80), ("pourront", 260), ("être", 440), ("modifiés", 540)),
+    ]
+    assert layout(words).splitlines() == [
+        "MONTANTS MAXIMUM des crédits disposition\t2020",
+        "Autorisations d'engagement\t215 000 € (estimation)",
+        "Ces montants pourront être modifiés",
+    ]
