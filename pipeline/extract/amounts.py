@@ -55,13 +55,18 @@ def header_key(text: str, patterns: Patterns) -> tuple[str, object] | None:
     return None
 
 
+TAB_LINE = re.compile(r"[^\n]*\t[^\n]*")
+
+
 def table_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
-    found, columns = [], None
-    for line in lines_of(doc.plain):
-        cells = cells_of(line)
-        if len(cells) < 2:
+    """Amounts in tables: header cells name the years or kinds of credit of their columns, the
+    first cell of a row the other; a line that is not a table row ends the table."""
+    found, columns, after = [], None, 0
+    for match in TAB_LINE.finditer(doc.plain):
+        if doc.plain[after : match.start()].strip():
             columns = None
-            continue
+        after = match.end()
+        cells = cells_of(Cell(match[0], match.start()))
         keys = [header_key(cell.text, patterns) for cell in cells[1:]]
         if any(keys) and not any(amounts_in(doc, c, patterns) for c in cells):
             columns = keys
