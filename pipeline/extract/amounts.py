@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import regex
@@ -36,6 +37,17 @@ def lines_of(text: str) -> list[Cell]:
     return [Cell(m[0], m.start()) for m in re.finditer(r"[^\n]*", text) if m[0].strip()]
 
 
+def tab_lines(text: str) -> Iterator[Cell]:
+    """The lines that hold a tab: the rows of the tables."""
+    tab = text.find("\t")
+    while tab != -1:
+        start = text.rfind("\n", 0, tab) + 1
+        end = text.find("\n", tab)
+        end = len(text) if end == -1 else end
+        yield Cell(text[start:end], start)
+        tab = text.find("\t", end)
+
+
 def cells_of(line: Cell) -> list[Cell]:
     cells, position = [], line.start
     for part in line.text.split("\t"):
@@ -55,18 +67,15 @@ def header_key(text: str, patterns: Patterns) -> tuple[str, object] | None:
     return None
 
 
-TAB_LINE = re.compile(r"[^\n]*\t[^\n]*")
-
-
 def table_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
     """Amounts in tables: header cells name the years or kinds of credit of their columns, the
     first cell of a row the other; a line that is not a table row ends the table."""
     found, columns, after = [], None, 0
-    for match in TAB_LINE.finditer(doc.plain):
-        if doc.plain[after : match.start()].strip():
+    for line in tab_lines(doc.plain):
+        if doc.plain[after : line.start].strip():
             columns = None
-        after = match.end()
-        cells = cells_of(Cell(match[0], match.start()))
+        after = line.start + len(line.text)
+        cells = cells_of(line)
         keys = [header_key(cell.text, patterns) for cell in cells[1:]]
         if any(keys) and not any(amounts_in(doc, c, patterns) for c in cells):
             columns = keys
