@@ -157,11 +157,11 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
     one job, the check and the workbook are done in processes of their own meanwhile.
     Returns the files written."""
     records, errors = summary.records, summary.errors
-    outputs = write_dataset(records, errors, outdir)
-    outputs += write_package(outdir, [r["fichier_source"] for r in records])
     with ProcessPoolExecutor(2) if jobs > 1 else Inline() as side:
-        checked = side.submit(validate_package, outdir / "datapackage.json")
         book = side.submit(workbook_bytes, records, review)
+        outputs = write_dataset(records, errors, outdir)
+        outputs += write_package(outdir, [r["fichier_source"] for r in records])
+        checked = side.submit(validate_package, outdir / "datapackage.json")
         outputs += write_review(records, summary.excerpts, review, outdir)
         problems, content = checked.result(), book.result()
     if problems:
