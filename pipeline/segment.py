@@ -51,7 +51,12 @@ def find_parties(doc: Document, patterns: Patterns) -> list[Span]:
 
 
 def find_signature(doc: Document, patterns: Patterns) -> Span | None:
+    """From the last "Fait à …" line, or else from a last "Paris, le …" line in the text's last
+    third, to the annexes."""
     starts = list(patterns.folded("document", "signature_start").finditer(doc.lower))
+    if not starts:
+        tail = len(doc.plain) * 2 // 3
+        starts = list(patterns.finditer(doc, "signature", "place_date", start=tail))
     if not starts:
         return None
     begin = starts[-1].start()

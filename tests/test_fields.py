@@ -195,3 +195,15 @@ def test_terms_come_from_the_articles_before_an_annex(extract_text):
     assert record["prise_effet"] == "2021-03-01"
     assert record["duree"] == "P2Y"
     assert record["evidence"]["duree"]["confidence"] < 0.75
+
+
+def test_a_signature_block_without_fait_starts_at_its_place_and_date(extract_text):
+    record = extract_text(
+        "Convention de délégation de gestion.\n" * 20
+        + "Paris, le 12 mars 2021\n\nLe délégant\nJean Dupont\n\nLe délégataire\nMarie Curie\n"
+    )
+    assert (record["lieu_signature"], record["date_signature"]) == ("Paris", "2021-03-12")
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Marie Curie", "delegataire"),
+    ]

@@ -26,7 +26,7 @@ class Signatory:
 
 
 def extract_place_date(doc: Document, span: Span | None, patterns: Patterns) -> dict[str, Candidate]:
-    if span is None:
+    if span is None or not patterns.folded("document", "signature_start").match(doc.lower, span.start):
         return place_date_without_fait(doc, patterns)
     window = fait_window(doc, span, patterns)
     found = {}
