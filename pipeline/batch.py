@@ -71,13 +71,8 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     correction_files = find_corrections(paths, options.corrections)
     corrections = [c for path in correction_files for c in read_corrections(path)]
     cache = Cache(outdir / ".cache", settings(options)) if options.use_cache else None
-    keys = {path: cache.key(path) for path in files if path.exists()} if cache else {}
-    if cache:
-        cache.remember_keys(list(keys))
-    run_key = None
-    if cache and len(keys) == len(files):
-        fixes = b"".join(path.read_bytes() for path in correction_files)
-        run_key = cache.run_key([(str(p), k) for p, k in keys.items()], fixes)
+    keys = content_keys(files, cache)
+    run_key = whole_run_key(files, keys, correction_files, cache)
     if run_key and (last := cache.last_run(run_key, outdir)):
         records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
         return Summary(records, last["errors"], notices=last["notices"])
@@ -92,6 +87,24 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     if run_key:
         cache.remember_run(run_key, outputs, {"errors": summary.errors, "notices": summary.notices})
     return summary
+
+
+def content_keys(files: list[Path], cache: Cache | None) -> dict[Path, str]:
+    if cache is None:
+        return {}
+    keys = {path: cache.key(path) for path in files if path.exists()}
+    cache.remember_keys(list(keys))
+    return keys
+
+
+def whole_run_key(
+    files: list[Path], keys: dict[Path, str], correction_files: list[Path], cache: Cache | None
+) -> str | None:
+    """The key of the whole run, when every file has one: its files and its corrections."""
+    if cache is None or len(keys) != len(files):
+        return None
+    fixes = b"".join(path.read_bytes() for path in correction_files)
+    return cache.run_key([(str(path), key) for path, key in keys.items()], fixes)
 
 
 def read_all(
