@@ -33,7 +33,7 @@ def signature(path: Path) -> list[int]:
 class Cache:
     def __init__(self, folder: Path, settings: str):
         self.folder = folder
-        self.settings = settings  # the options that change a result
+        # What a file's content is hashed with: the code, and the options that change a result.
         self.prefix = f"{code_version()}|{settings}|".encode()
         # Content keys of files already hashed, by path, while their size and time are unchanged.
         self.known_path = folder / f"known-{hashlib.sha256(self.prefix).hexdigest()[:16]}.json"

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.dataset import schema
+from pipeline.review import dotted
 
 COLUMNS = ["fichier_source", "champ", "valeur"]
 FILE_NAME = "corrections.csv"
@@ -71,7 +72,7 @@ def apply_corrections(records: list[dict], corrections: list[Correction]) -> lis
 
 
 def apply_one(record: dict, correction: Correction) -> None:
-    parts = correction.field.replace("[", ".").replace("]", "").split(".")
+    parts = dotted(correction.field).split(".")
     if parts[0] in FIXED:
         raise ValueError(f"{parts[0]} identifies the convention and cannot be corrected")
     if parts[0] in LISTS:

@@ -82,11 +82,11 @@ def layout(words: list[Word]) -> str:
     out: list[str] = []
     previous = None
     for block in blocks_of(list(lines.items())):
-        if len(block) > 1 or len(cells_of(block[0][1])) > 1:
-            out += table_rows([cells_of(line) for _, line in block])
+        if len(block) > 1 or len(block[0][2]) > 1:
+            out += table_rows([row for _, _, row in block])
             previous = None
             continue
-        key, line = block[0]
+        key, line, _ = block[0]
         text = " ".join(w.text for w in line)
         same_paragraph = previous and previous[0][:2] == key[:2]
         if same_paragraph and wrapped(previous[1], line[0], margin):
@@ -105,24 +105,24 @@ def wrapped(line: list[Word], next_word: Word, margin: int) -> bool:
     return line[-1].right + char_width * (len(next_word.text) + 1 + RAGGED_CHARS) > margin
 
 
-def blocks_of(lines: list[tuple[tuple, list[Word]]]) -> list[list]:
+def blocks_of(lines: list[tuple[tuple, list[Word]]]) -> list[list[tuple[tuple, list[Word], list]]]:
     """Runs of consecutive lines split into cells form one table, with the lines of wrapped
     cells: those under it that sit right of its first column, and one-cell lines between two of
-    its rows. Other lines stand alone."""
-    blocks: list[list] = []
-    for index, (key, line) in enumerate(lines):
-        table = blocks and len(cells_of(blocks[-1][0][1])) > 1
-        following = lines[index + 1][1] if index + 1 < len(lines) else None
-        inside = following is not None and len(cells_of(following)) > 1
-        if table and (len(cells_of(line)) > 1 or inside or right_of_first_column(line, blocks[-1])):
-            blocks[-1].append((key, line))
+    its rows. Other lines stand alone. Each line comes with its cells."""
+    cells = [cells_of(line) for _, line in lines]
+    blocks: list[list[int]] = []
+    for index, row in enumerate(cells):
+        table = blocks and len(cells[blocks[-1][0]]) > 1
+        inside = index + 1 < len(cells) and len(cells[index + 1]) > 1
+        if table and (len(row) > 1 or inside or right_of_first_column(row, [cells[i] for i in blocks[-1]])):
+            blocks[-1].append(index)
         else:
-            blocks.append([(key, line)])
-    return blocks
+            blocks.append([index])
+    return [[(*lines[i], cells[i]) for i in block] for block in blocks]
 
 
-def right_of_first_column(line: list[Word], block: list) -> bool:
-    return line[0].left > column_bounds([cells_of(words) for _, words in block])[0]
+def right_of_first_column(row: list[list[Word]], table: list[list[list[Word]]]) -> bool:
+    return row[0][0].left > column_bounds(table)[0]
 
 
 def cells_of(line: list[Word]) -> list[list[Word]]:

@@ -20,9 +20,9 @@ MIN_PAGE_CHARS = 40
 # Pages whose OCR confidence (0..100) is below this are flagged for review.
 LOW_OCR_CONFIDENCE = 60
 PAGE_BREAK = "\n\n"
-# Characters no text file holds: control codes (bar line breaks and tabs) and decoding failures.
 # "é" written as UTF-8 and read as Windows-1252 becomes "Ã©": "Ã" or "Â" then a byte 0x80-0xBF.
 MOJIBAKE = re.compile("[ÃÂ][" + re.escape(bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore")) + "]")
+# Characters no text file holds: control codes (bar line breaks and tabs) and decoding failures.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 
 

@@ -40,8 +40,8 @@ def walk(node: object, prefix: str = "") -> Iterator[tuple[str, object]]:
     """Each value of a record, by dotted key; a list item is one value."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if not (prefix == "" and key in SKIPPED):
-                yield from walk(value, f"{prefix}{key}" if not prefix else f"{prefix}.{key}")
+            if prefix or key not in SKIPPED:
+                yield from walk(value, f"{prefix}.{key}" if prefix else key)
     elif isinstance(node, list):
         for index, item in enumerate(node):
             yield f"{prefix}.{index}", item
@@ -64,13 +64,15 @@ def value_at(record: dict, key: str) -> object:
 def fields_of(record: dict, settings: dict) -> list[Field]:
     """Every field of the record, with why it needs a human, if it does."""
     evidence = {dotted(key): entry for key, entry in record["evidence"].items()}
-    keys = list(dict.fromkeys([key for key, _ in walk(record)] + list(evidence)))
+    values = dict(walk(record))
+    keys = list(dict.fromkeys([*values, *evidence]))
     for name in settings["essential"]:
         if name not in keys and not any(key.startswith(f"{name}.") for key in keys):
             keys.append(name)
     found = []
     for key in keys:
-        value, entry = value_at(record, key), evidence.get(key)
+        value = values[key] if key in values else value_at(record, key)
+        entry = evidence.get(key)
         found.append(Field(key, value, entry, reasons_for(key, value, entry, settings)))
     return found
 

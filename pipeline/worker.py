@@ -1,4 +1,5 @@
-"""What each worker process does: load the patterns and the model once, then read files."""
+"""What each worker process does: keep the patterns it is given, load the model at most once,
+then read files."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    """What one process loads once: the patterns and the spaCy model."""
+    """What one process keeps for all its files: the options, the patterns and the spaCy model."""
 
     patterns: Patterns | None = None
     nlp = None

@@ -163,10 +163,9 @@ def sentences(text: str) -> list[Cell]:
 
 def amount_value(match: regex.Match, patterns: Patterns) -> int | float:
     """The euros an amount match says, its scale applied ("1,5 M€", "2 millions d'euros")."""
-    scale = match["scale"].split()[0] if match["scale"] else None
-    factor = patterns["values"]["scales"].get(scale) or patterns["values"]["scales"].get(
-        (scale or "").lower(), 1
-    )
+    scales = patterns["values"]["scales"]
+    word = match["scale"].split()[0] if match["scale"] else None
+    factor = (scales[word] if word in scales else scales[word.lower()]) if word else 1
     return parse_number(match["number"], match["cents"], factor)
 
 

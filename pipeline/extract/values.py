@@ -20,9 +20,10 @@ def parse_date(span: str) -> date | None:
     numeric = NUMERIC_DATE.fullmatch(span.strip())
     iso = ISO_DATE.fullmatch(span.strip())
     if numeric or iso:
-        day, month, year = (
-            (int(part) for part in numeric.groups()) if numeric else map(int, iso.groups()[::-1])
-        )
+        if numeric:
+            day, month, year = map(int, numeric.groups())
+        else:
+            year, month, day = map(int, iso.groups())
         try:
             return date(year, month, day)
         except ValueError:
