@@ -47,15 +47,14 @@ def chromium_path() -> str:
     raise BrowserMissing(f"Chromium not found: run '{INSTALL}'")
 
 
-def open_review(page: Page, html: Path, only_doubtful: bool = True) -> Shot | None:
+def open_review(page: Page, html: Path, png: Path) -> Shot:
     """Load the page from disk, keep the doubtful fields, open the first convention that has
-    one and click its first doubtful field; None when no field is doubtful."""
+    one and click its first doubtful field; empty names when no field is doubtful."""
     page.goto(html.resolve().as_uri())
-    if only_doubtful:
-        page.check("#only-doubtful")
+    page.check("#only-doubtful")
     section = page.locator(".convention[data-doubtful]").first
     if section.count() == 0:
-        return None
+        return Shot(png, "", "", "")
     section.locator(".toggle").click()
     field = section.locator(".field.doubtful").first
     field.click()
@@ -63,7 +62,7 @@ def open_review(page: Page, html: Path, only_doubtful: bool = True) -> Shot | No
     name = field.locator(".name").inner_text()
     marked = page.locator("#evidence mark")
     highlighted = marked.first.inner_text() if marked.count() else ""
-    return Shot(Path(), file, name, highlighted)
+    return Shot(png, file, name, highlighted)
 
 
 @contextmanager
@@ -93,8 +92,6 @@ def load_seconds(html: Path) -> float:
 
 def screenshot_review(html: Path, png: Path) -> Shot:
     with browser_page() as page:
-        shot = open_review(page, html)
+        shot = open_review(page, html, png)
         page.screenshot(path=str(png))
-    if shot is None:
-        return Shot(png, "", "", "")
-    return Shot(png, shot.file, shot.field, shot.highlighted)
+    return shot
