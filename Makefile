@@ -21,7 +21,7 @@ review: extract
 	$(PY) -m pipeline review $(OUTPUT)
 
 bench: $(STAMP) system-deps
-	$(PY) -m pipeline bench samples -o $(OUTPUT)
+	$(PY) -m bench samples -o $(OUTPUT)
 
 publish: $(STAMP)
 	$(PY) -m pipeline publish $(OUTPUT) $(ARGS)
@@ -30,8 +30,8 @@ docs: $(STAMP)
 	$(PY) -m pipeline docs
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check pipeline tests
-	$(VENV)/bin/ruff format --check pipeline tests
+	$(VENV)/bin/ruff check pipeline tests bench
+	$(VENV)/bin/ruff format --check pipeline tests bench
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

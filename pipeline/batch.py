@@ -11,32 +11,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.cache import Cache
-from pipeline.checks import apply_checks
-from pipeline.corrections import apply_corrections, find_corrections, read_corrections
-from pipeline.dataset import tables
-from pipeline.model import as_dict
-from pipeline.package import validate_package, write_package
+from pipeline.dataset.corrections import apply_corrections, find_corrections, read_corrections
+from pipeline.dataset.package import validate_package, write_package
+from pipeline.dataset.review import write_review
+from pipeline.dataset.tables import tables
+from pipeline.dataset.write import write_atomic, write_dataset
+from pipeline.extract.checks import apply_checks
+from pipeline.model import Options, Outcome, as_dict
 from pipeline.patterns import Patterns, load_patterns
-from pipeline.read import SUFFIXES, Limits
-from pipeline.review import write_review
-from pipeline.write import write_atomic, write_dataset
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    limits: Limits = Limits()
-    jobs: int = 0  # 0: all cores
-    use_spacy: bool = True
-    use_cache: bool = False
-    corrections: Path | None = None  # else corrections.csv at the top of an input folder
-
-
-@dataclass(slots=True)
-class Outcome:
-    path: str
-    record: dict | None = None
-    error: dict | None = None
-    excerpts: list | None = None  # the source text around the evidence, for review.html
+from pipeline.read import SUFFIXES
 
 
 @dataclass(slots=True)
@@ -188,7 +171,7 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
 
 
 def workbook_bytes(records: list[dict], review: dict) -> bytes:
-    from pipeline.workbook import workbook_bytes as build  # openpyxl loads only where it is used
+    from pipeline.dataset.workbook import workbook_bytes as build  # openpyxl loads only where it is used
 
     return build(records, review)
 

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from pipeline import PATTERNS_DIR
-from pipeline.write import write_atomic
+from pipeline.dataset.write import write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from pipeline.batch import Options, run
-from pipeline.corrections import CorrectionError
-from pipeline.read import Limits
+from pipeline.batch import run
+from pipeline.dataset.corrections import CorrectionError
+from pipeline.model import Limits, Options
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,8 +76,8 @@ def extract(
 @click.option("--dry-run", is_flag=True, help="Print each request instead of sending it.")
 def publish(outdir: Path, instance: str, dataset_id: str | None, private: bool, dry_run: bool) -> None:
     """Create or update the dataset on data.gouv.fr from OUTDIR (API key: DATAGOUV_API_KEY)."""
-    from pipeline.publish import PublishError, client_for
-    from pipeline.publish import publish as send
+    from pipeline.dataset.publish import PublishError, client_for
+    from pipeline.dataset.publish import publish as send
 
     client = client_for(instance, dry_run, echo=click.echo)
     try:
@@ -90,23 +90,10 @@ def publish(outdir: Path, instance: str, dataset_id: str | None, private: bool, 
 
 
 @cli.command()
-@click.argument("samples", default="samples", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option(
-    "-o", "--output", "outdir", default="outputs", show_default=True, type=click.Path(path_type=Path)
-)
-@click.option("--count", default=1000, show_default=True, help="Conventions in the generated corpus.")
-def bench(samples: Path, outdir: Path, count: int) -> None:
-    """Time the pipeline on a corpus generated from SAMPLES; write OUTDIR/bench.md."""
-    from pipeline.bench import bench as run_bench
-
-    click.echo(run_bench(sorted(samples.glob("*.txt")), outdir, count))
-
-
-@cli.command()
 @click.argument("outdir", default="outputs", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def review(outdir: Path) -> None:
     """Open OUTDIR/review.html in headless Chromium, show a doubtful field, save review.png."""
-    from pipeline.browser import BrowserMissing, screenshot_review
+    from pipeline.dataset.browser import BrowserMissing, screenshot_review
 
     try:
         shot = screenshot_review(outdir / "review.html", outdir / "review.png")
@@ -119,7 +106,7 @@ def review(outdir: Path) -> None:
 @click.option("--readme", default="README.md", type=click.Path(exists=True, path_type=Path))
 def docs(readme: Path) -> None:
     """Regenerate the README's column reference from the Table Schemas."""
-    from pipeline.docs import update_readme
+    from pipeline.dataset.docs import update_readme
 
     click.echo(f"{readme}: {'updated' if update_readme(readme) else 'up to date'}")
 

@@ -1,9 +1,11 @@
-"""The values that flow between stages: documents, evidence and candidates."""
+"""The values that flow between stages: documents, evidence, candidates, and each file's outcome."""
 
 from __future__ import annotations
 
 import bisect
+import os
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,33 @@ class Document:
 
     def evidence(self, start: int, end: int) -> Evidence:
         return Evidence(self.text[start:end], start, end, self.page_at(start))
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_mb: float = 60.0
+    max_text_mb: float = 10.0  # a convention's text is some 30 kB
+    max_pages: int = 200
+    max_seconds: float = 600.0
+    dpi: int = 300
+    ocr_workers: int = os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    limits: Limits = Limits()
+    jobs: int = 0  # 0: all cores
+    use_spacy: bool = True
+    use_cache: bool = False
+    corrections: Path | None = None  # else corrections.csv at the top of an input folder
+
+
+@dataclass(slots=True)
+class Outcome:
+    path: str
+    record: dict | None = None
+    error: dict | None = None
+    excerpts: list | None = None  # the source text around the evidence, for review.html
 
 
 MARKUP = ("**", "<i>", "</i>", "<b>", "</b>")

@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pipeline.batch import Options, Outcome
-from pipeline.dataset import convention_id
+from pipeline.dataset.review import excerpts
+from pipeline.dataset.tables import convention_id
 from pipeline.errors import NotAConvention, ReadError
-from pipeline.nlp import LazyModel
+from pipeline.extract.nlp import LazyModel
+from pipeline.extract.record import extract_document
+from pipeline.model import Options, Outcome
 from pipeline.patterns import Patterns
 from pipeline.read import read_file
-from pipeline.record import extract_document
-from pipeline.review import excerpts
 
 log = logging.getLogger(__name__)
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.extract.nlp import load_nlp
+from pipeline.extract.record import build_record
 from pipeline.model import Document
-from pipeline.nlp import load_nlp
 from pipeline.patterns import load_patterns
-from pipeline.record import build_record
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "samples").glob("*.txt"))
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
-SCORER = ROOT.parent / "shared" / "tools" / "score.py"
+SCORER = Path(__file__).resolve().parent / "tools" / "score.py"
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ import pytest
 from conftest import SAMPLES
 
 from pipeline.batch import Options, Summary, publishable, run
-from pipeline.dataset import TABLES, schema
-from pipeline.package import validate_package
+from pipeline.dataset.package import validate_package
+from pipeline.dataset.tables import TABLES, schema
 from pipeline.patterns import load_patterns
 
 PANDAS_TYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
@@ -91,7 +91,7 @@ def test_extra_fields_title_object_and_nature_are_filled(outdir):
 def test_readme_column_reference_is_generated_from_the_schemas(tmp_path):
     from conftest import ROOT
 
-    from pipeline.docs import update_readme
+    from pipeline.dataset.docs import update_readme
 
     copy = tmp_path / "README.md"
     copy.write_text((ROOT / "README.md").read_text(encoding="utf-8"), encoding="utf-8")

@@ -7,15 +7,15 @@ from datetime import date
 import pytest
 from conftest import get
 
-from pipeline.checks import failed_checks
 from pipeline.errors import NotAConvention
 from pipeline.extract.amounts import Cell, figures_and_words, table_amounts
+from pipeline.extract.checks import failed_checks
 from pipeline.extract.chorus import FIELDS, ocr_digits
 from pipeline.extract.parties import classify_role
+from pipeline.extract.segment import check_convention
 from pipeline.extract.values import parse_date
 from pipeline.model import Document
 from pipeline.patterns import load_patterns
-from pipeline.segment import check_convention
 
 PATTERNS = load_patterns()
 

@@ -11,10 +11,10 @@ import pytest
 from conftest import GOLD_DIR, SAMPLES, SCORER
 from reportlab.pdfgen import canvas
 
+from bench.synth import make_pdf, paginate, scan_image, scanned_pdf, text_pdf
 from pipeline.batch import Options, run
-from pipeline.ocr import Word, layout
 from pipeline.read import Limits
-from pipeline.synth import make_pdf, paginate, scan_image, scanned_pdf, text_pdf
+from pipeline.read.ocr import Word, layout
 
 QUICK = Options(jobs=1, use_spacy=False)
 

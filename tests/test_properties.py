@@ -6,9 +6,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import NotAConvention
+from pipeline.extract.record import build_record, extract_document
 from pipeline.model import Document
 from pipeline.patterns import load_patterns
-from pipeline.record import build_record, extract_document
 
 PATTERNS = load_patterns()
 

@@ -13,7 +13,7 @@ from conftest import SAMPLES
 
 from pipeline.batch import Options, run
 from pipeline.cli import cli
-from pipeline.publish import FILES, Client, PublishError, publish
+from pipeline.dataset.publish import FILES, Client, PublishError, publish
 
 KEY = "test-key-123"
 

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from pipeline.batch import Options, run
 from pipeline.cli import cli
-from pipeline.corrections import Correction, apply_corrections
+from pipeline.dataset.corrections import Correction, apply_corrections
 
 OPTIONS = Options(jobs=1, use_spacy=False, use_cache=True)
 BLANK_DATE = "004_18e5c938af976e70.txt"  # its signature date is left blank
@@ -141,7 +141,7 @@ def test_a_correction_that_does_not_fit_the_schema_is_refused_with_a_warning(tmp
 
 
 def test_review_page_shows_the_evidence_of_a_doubtful_field_in_chromium(reviewed):
-    browser = pytest.importorskip("pipeline.browser")
+    browser = pytest.importorskip("pipeline.dataset.browser")
     try:
         shot = browser.screenshot_review(reviewed / "review.html", reviewed / "review.png")
     except browser.BrowserMissing as missing:

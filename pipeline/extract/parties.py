@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.extract.names import clean, fold, org_name, person_name
+from pipeline.extract.segment import Span
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
-from pipeline.segment import Span
 
 ROLES = ("delegant", "delegataire")
 

@@ -9,12 +9,12 @@ import regex
 
 from pipeline.extract.amounts import Cell, lines_of
 from pipeline.extract.names import clean, fold, person_name
+from pipeline.extract.nlp import person_by_model
 from pipeline.extract.parties import Party, classify_role
+from pipeline.extract.segment import Span
 from pipeline.extract.values import parse_date
 from pipeline.model import Candidate, Document
-from pipeline.nlp import person_by_model
 from pipeline.patterns import Patterns
-from pipeline.segment import Span
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from pipeline.dataset import columns, tables
-from pipeline.review import Field, fields_of, shown
+from pipeline.dataset.review import Field, fields_of, shown
+from pipeline.dataset.tables import columns, tables
 
 DOUBTFUL = PatternFill("solid", fgColor="FDE68A")
 CORRECTED = PatternFill("solid", fgColor="BBF7D0")

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipeline.dataset import schema
-from pipeline.review import dotted
+from pipeline.dataset.review import dotted
+from pipeline.dataset.tables import schema
 
 COLUMNS = ["fichier_source", "champ", "valeur"]
 FILE_NAME = "corrections.csv"

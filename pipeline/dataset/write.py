@@ -9,7 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from pipeline.dataset import columns, tables
+from pipeline.dataset.tables import columns, tables
 
 ERROR_COLUMNS = ["fichier", "type_erreur", "message"]
 UMASK = os.umask(0o022)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.cache import code_version
-from pipeline.dataset import TABLES, schema
-from pipeline.write import write_atomic
+from pipeline.dataset.tables import TABLES, schema
+from pipeline.dataset.write import write_atomic
 
 LICENCE = {
     "name": "etalab-2.0",

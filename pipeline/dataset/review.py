@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.write import csv_text, write_atomic
+from pipeline.dataset.write import csv_text, write_atomic
 
 COLUMNS = ["fichier_source", "champ", "valeur", "confiance", "raison", "extrait", "page"]
 SKIPPED = {"id", "fichier_source", "evidence", "warnings", "pages"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from pipeline.write import write_atomic
+from pipeline.dataset.write import write_atomic
 
 INSTANCES = {
     "www": "https://www.data.gouv.fr",

@@ -9,6 +9,7 @@ from pipeline.extract.amounts import extract_amounts, total_amount
 from pipeline.extract.chorus import extract_chorus
 from pipeline.extract.parties import extract_parties
 from pipeline.extract.products import extract_products
+from pipeline.extract.segment import check_convention, segment
 from pipeline.extract.signature import (
     extract_place_date,
     extract_signatories,
@@ -18,7 +19,6 @@ from pipeline.extract.signature import (
 from pipeline.extract.terms import extract_terms
 from pipeline.model import Candidate, Document, as_dict
 from pipeline.patterns import Patterns
-from pipeline.segment import check_convention, segment
 
 PARTY_FIELDS = ("nom", "sigle", "adresse", "representant.nom", "representant.fonction")
 SCALARS = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -10,9 +11,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.synth import corpus, scanned_pdf, text_pdf
+from pipeline.dataset.write import write_atomic
 from pipeline.read import Limits, read_file
-from pipeline.synth import corpus, scanned_pdf, text_pdf
-from pipeline.write import write_atomic
 
 # Runs the command and prints the peak resident memory of its processes, in kB.
 PEAK = (
@@ -92,7 +93,7 @@ def run_bench(samples: list[Path], workdir: Path, count: int = 1000) -> str:
 
 def review_row(html: Path, count: int) -> tuple[str, str, str]:
     """How long review.html takes to show its conventions, in headless Chromium."""
-    from pipeline.browser import BrowserMissing, load_seconds
+    from pipeline.dataset.browser import BrowserMissing, load_seconds
 
     size = f"{html.stat().st_size / 1e6:.1f} MB"
     try:
@@ -106,3 +107,12 @@ def bench(samples: list[Path], outdir: Path, count: int) -> str:
     report = run_bench(samples, outdir / "bench", count)
     write_atomic(outdir / "bench.md", report)
     return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("samples", nargs="?", default="samples", type=Path, help="folder of .txt conventions")
+    parser.add_argument("-o", "--output", default="outputs", type=Path, help="writes OUTPUT/bench.md")
+    parser.add_argument("--count", default=1000, type=int, help="conventions in the generated corpus")
+    args = parser.parse_args()
+    print(bench(sorted(args.samples.glob("*.txt")), args.output, args.count))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import BrokenPdf, EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
-from pipeline.model import Document, PageInfo
+from pipeline.model import Document, Limits, PageInfo
 
 TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
@@ -24,16 +23,6 @@ PAGE_BREAK = "\n\n"
 MOJIBAKE = re.compile("[ÃÂ][" + re.escape(bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore")) + "]")
 # Characters no text file holds: control codes (bar line breaks and tabs) and decoding failures.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_mb: float = 60.0
-    max_text_mb: float = 10.0  # a convention's text is some 30 kB
-    max_pages: int = 200
-    max_seconds: float = 600.0
-    dpi: int = 300
-    ocr_workers: int = os.cpu_count() or 1
 
 
 @dataclass(slots=True)
@@ -105,7 +94,7 @@ def looks_like_text(text: str) -> bool:
 
 
 def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
-    from pipeline.pdf import open_pdf, page_text
+    from pipeline.read.pdf import open_pdf, page_text
 
     deadline = time.monotonic() + limits.max_seconds
     with open_pdf(path) as pdf:
@@ -159,7 +148,7 @@ def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
 
 
 def ocr_results(images: list, limits: Limits, deadline: float) -> list[PageText]:
-    from pipeline.ocr import ocr_images
+    from pipeline.read.ocr import ocr_images
 
     timeout = max(1.0, deadline - time.monotonic())
     return [PageText(p.text, "ocr", p.confidence) for p in ocr_images(images, limits.ocr_workers, timeout)]

@@ -1,0 +1,1 @@
+"""The dataset: records into tables, schemas and package, review files, workbook, publication."""
