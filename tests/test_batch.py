@@ -81,7 +81,7 @@ def test_a_text_saved_again_with_the_wrong_encoding_is_put_back_and_warned(tmp_p
     summary = run([tmp_path / "mojibake.txt"], tmp_path / "out", Options(jobs=1, use_spacy=False))
     record = summary.records[0]
     assert record["delegant"]["nom"] == "Direction générale des infrastructures, des transports et de la mer"
-    assert any(warning.startswith("text repaired") for warning in record["warnings"])
+    assert any(warning.startswith("texte réparé") for warning in record["warnings"])
 
 
 def test_cli_exit_status_says_whether_every_file_gave_a_record(tmp_path):

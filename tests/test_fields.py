@@ -47,7 +47,7 @@ def test_parties_named_only_in_the_signature_block(extract_text):
     record = extract_text(SIGNATURE_ONLY)
     assert record["delegant"]["representant"]["nom"] == "Jeanne Durand"
     assert record["delegataire"]["representant"]["nom"] == "Paul Martin"
-    assert "no parties block: parties read from the signature block" in record["warnings"]
+    assert "pas de bloc des parties : parties lues dans le bloc des signatures" in record["warnings"]
 
 
 def test_signatories_take_their_role_from_the_label_above_them(extract_text):
@@ -73,7 +73,7 @@ def test_role_label_typo_is_read_and_warned(extract_text):
     )
     record = extract_text(text)
     assert record["delegant"]["sigle"] == "DGEFP"
-    assert "role label 'délégrant' read as delegant" in record["warnings"]
+    assert "mention de rôle « délégrant » lue comme délégant" in record["warnings"]
 
 
 def test_unreadable_role_is_the_complement_of_the_other(extract_text):
@@ -93,7 +93,7 @@ def test_uo_in_prose_gives_the_programme(extract_text):
 
 def test_two_different_uo_codes_are_warned(extract_text):
     record = extract_text("Centre financier : 0148-CAFP-C004\nsur l'UO 0148-CAFP-C005\n")
-    assert any("2 different centre_financier values" in w for w in record["warnings"])
+    assert any("2 valeurs différentes pour centre_financier" in w for w in record["warnings"])
 
 
 def test_amount_only_in_words(extract_text):
@@ -131,13 +131,13 @@ def test_end_of_the_year_without_a_signature_date_stays_null(extract_text):
 def test_swapped_fait_le_place_a_date(extract_text):
     record = extract_text("Fait le Paris\nà 25/03/2020\nLe délégant,\n")
     assert (record["lieu_signature"], record["date_signature"]) == ("Paris", "2020-03-25")
-    assert any("swapped" in w for w in record["warnings"])
+    assert any("inversée" in w for w in record["warnings"])
 
 
 def test_blank_signature_date_is_null_and_warned(extract_text):
     record = extract_text("Fait à Paris, en deux originaux, le\nà\nLe délégant,\n")
     assert record["date_signature"] is None
-    assert "signature date left blank" in record["warnings"]
+    assert "date de signature laissée en blanc" in record["warnings"]
 
 
 def test_unstated_fields_are_null_not_guessed(extract_text):

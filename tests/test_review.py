@@ -65,10 +65,11 @@ def test_a_failed_check_lowers_confidence_and_is_reviewed(tmp_path):
     assert record["evidence"]["domaine_fonctionnel"]["checks"] == ["domain_vs_programme"]
     assert record["evidence"]["domaine_fonctionnel"]["confidence"] < 0.75
     assert (
-        "check failed: domaine fonctionnel does not start with the programme's number" in record["warnings"]
+        "vérification échouée : le domaine fonctionnel ne commence pas par le numéro du programme"
+        in record["warnings"]
     )
     reasons = {row["champ"]: row["raison"] for row in rows_of(tmp_path / "out" / "review.csv")}
-    assert reasons["domaine_fonctionnel"] == "domaine fonctionnel does not start with the programme's number"
+    assert reasons["domaine_fonctionnel"] == "le domaine fonctionnel ne commence pas par le numéro du programme"
 
 
 def test_workbook_highlights_doubtful_cells_and_keeps_evidence_in_comments(reviewed):

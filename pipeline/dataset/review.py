@@ -111,7 +111,7 @@ def review_rows(reviewed: list[tuple[dict, list[Field]]]) -> list[dict]:
             if field.doubtful:
                 rows.append(review_row(record, field))
         for warning in record["warnings"]:
-            if not warning.startswith("check failed:"):
+            if not warning.startswith("vérification échouée :"):
                 rows.append({"fichier_source": record["fichier_source"], "champ": "", "raison": warning})
     return rows
 

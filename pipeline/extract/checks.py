@@ -105,7 +105,7 @@ def apply_checks(record: dict, settings: dict, today: date | None = None) -> Non
     today = today or date.today()
     for name, fields in failed_checks(record, settings["earliest_signature"], today):
         reason = settings["checks"][name]
-        record["warnings"].append(f"check failed: {reason}")
+        record["warnings"].append(f"vérification échouée : {reason}")
         for field in fields:
             entry = record["evidence"].get(field)
             if entry is None or entry.get("source") == "correction":

@@ -71,7 +71,7 @@ def extract_code(doc: Document, patterns: Patterns, name: str) -> Candidate | No
     counts = Counter(c.value for c in candidates)
     if len(counts) > 1 and name != "programme_libelle":
         values = ", ".join(sorted(str(v) for v in counts))
-        doc.warnings.append(f"{len(counts)} different {name} values found: {values}")
+        doc.warnings.append(f"{len(counts)} valeurs différentes pour {name} : {values}")
     best = max(candidates, key=lambda c: (c.confidence, counts[c.value]))
     if len(counts) > 1:
         best = Candidate(best.value, best.evidence, best.confidence * 0.7, best.rule)
@@ -101,6 +101,8 @@ def derive_programme(doc: Document, found: dict[str, Candidate]) -> None:
     derived = str(int(uo.value[:4]))
     stated = found.get("programme")
     if stated and stated.value != derived:
-        doc.warnings.append(f"programme {stated.value} stated, but the UO {uo.value} belongs to {derived}")
+        doc.warnings.append(
+            f"programme {stated.value} énoncé, mais l'UO {uo.value} relève du programme {derived}"
+        )
     if not stated or stated.value != derived:
         found["programme"] = Candidate(derived, uo.evidence, uo.confidence * 0.95, "chorus.programme.from_uo")

@@ -12,6 +12,7 @@ from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
 
 ROLES = ("delegant", "delegataire")
+ROLE_LABELS = {"delegant": "délégant", "delegataire": "délégataire"}
 
 
 @dataclass(slots=True)
@@ -86,7 +87,8 @@ def assign_roles(doc: Document, parties: list[Party], patterns: Patterns) -> Non
         unknown.role = next(r for r in ROLES if r != known[0])
         unknown.role_source = "complement"
         doc.warnings.append(
-            f"role of '{name_of(unknown)}' read as {unknown.role}: the other party is {known[0]}"
+            f"rôle de « {name_of(unknown)} » lu comme {ROLE_LABELS[unknown.role]} : "
+            f"l'autre partie est {ROLE_LABELS[known[0]]}"
         )
     elif len(parties) == 2 and (not known or known[0] == known[-1] and len(known) == 2):
         parties[0].role, parties[1].role = ROLES
@@ -109,7 +111,7 @@ def read_role(doc: Document, span: Span, patterns: Patterns) -> str | None:
         role = classify_role(word, rules)
         if role:
             if word not in rules[role]:
-                doc.warnings.append(f"role label '{match[0]}' read as {role}")
+                doc.warnings.append(f"mention de rôle « {match[0]} » lue comme {ROLE_LABELS[role]}")
             return role
     return None
 

@@ -22,7 +22,7 @@ def extract_products(
         )
     for product in named:
         if fold(product.value) not in found:
-            doc.warnings.append(f"product '{product.value}' is named in the text but has no amount")
+            doc.warnings.append(f"le produit « {product.value} » est cité dans le texte, mais sans montant")
     return list(found.values())
 
 

@@ -75,7 +75,9 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
         "montants": amounts,
     }
     if not parties:
-        doc.warnings.append("no parties found: neither an 'Entre … Et …' block nor signature labels")
+        doc.warnings.append(
+            "aucune partie trouvée : ni bloc « Entre … Et … », ni parties nommées aux signatures"
+        )
     return assemble(doc, found, lists)
 
 

@@ -29,7 +29,7 @@ def check_convention(doc: Document, patterns: Patterns) -> None:
         if patterns.folded("document", "markers", index).search(doc.lower)
     )
     if found < rules["min_markers"]:
-        raise NotAConvention(f"not a convention: {found} of {len(rules['markers'])} markers found")
+        raise NotAConvention(f"pas une convention : {found} des {len(rules['markers'])} marqueurs trouvés")
 
 
 def segment(doc: Document, patterns: Patterns) -> Blocks:

@@ -44,9 +44,9 @@ def extract_place_date(doc: Document, span: Span | None, patterns: Patterns) -> 
             parsed, doc.evidence(start, start + len(date_match[0])), 0.9, "signature.date"
         )
         if place and place["word"].lower() == "le":
-            doc.warnings.append("place and date of signature read from a swapped 'Fait le … à …' line")
+            doc.warnings.append("lieu et date de signature lus sur une ligne « Fait le … à … » inversée")
     else:
-        doc.warnings.append("signature date left blank")
+        doc.warnings.append("date de signature laissée en blanc")
     return found
 
 
@@ -239,7 +239,9 @@ def settle_roles(
             party.role_source = other.role_source = "signature"
             return
         previous = index
-    doc.warnings.append("party roles not stated: the first party is taken as délégant")
+    doc.warnings.append(
+        "rôles des parties non énoncés : la première partie nommée est prise pour le délégant"
+    )
 
 
 def party_represented_by(text: str, parties: list[Party], patterns: Patterns) -> Party | None:
@@ -263,7 +265,7 @@ def parties_from_signatures(doc: Document, signatories: list[Candidate]) -> list
             )
             parties.append(party)
     if parties:
-        doc.warnings.append("no parties block: parties read from the signature block")
+        doc.warnings.append("pas de bloc des parties : parties lues dans le bloc des signatures")
     return parties
 
 

@@ -35,31 +35,37 @@ class PageText:
 def read_file(path: Path, limits: Limits = Limits()) -> Document:
     size = path.stat().st_size
     if size == 0:
-        raise EmptyFile("empty file")
+        raise EmptyFile("fichier vide")
     if size > limits.max_mb * 1e6:
-        raise TooLarge(f"file of {size / 1e6:.1f} MB is over the {limits.max_mb:g} MB limit (--max-mb)")
+        raise TooLarge(
+            f"fichier de {size / 1e6:.1f} Mo, au-delà de la limite de {limits.max_mb:g} Mo (--max-mb)"
+        )
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         if size > limits.max_text_mb * 1e6:
             limit = limits.max_text_mb
-            raise TooLarge(f"text of {size / 1e6:.1f} MB is over the {limit:g} MB limit (--max-text-mb)")
+            raise TooLarge(
+                f"texte de {size / 1e6:.1f} Mo, au-delà de la limite de {limit:g} Mo (--max-text-mb)"
+            )
         text = decode(path.read_bytes())
         fixed = undo_mojibake(text)
         doc = Document(path.name, fixed, [PageInfo(1, 0, "text")])
         if fixed != text:
-            doc.warnings.append('text repaired: it was UTF-8 read as Windows-1252 ("Ã©" for "é")')
+            doc.warnings.append(
+                "texte réparé : il avait été enregistré en UTF-8 lu comme du Windows-1252 (« Ã© » pour « é »)"
+            )
         return doc
     if suffix in PDF_SUFFIXES:
         return assemble(path.name, read_pdf_pages(path, limits))
     if suffix in IMAGE_SUFFIXES:
         return assemble(path.name, read_image_pages(path, limits))
-    raise UnsupportedFormat(f"unsupported file type '{suffix}'")
+    raise UnsupportedFormat(f"type de fichier non pris en charge : « {suffix} »")
 
 
 def decode(raw: bytes) -> str:
     """UTF-8 when it is, else the most likely legacy encoding (Windows-1252, Latin-1…)."""
     if b"\x00" in raw[:4096]:
-        raise UnreadableText("binary content, not text")
+        raise UnreadableText("contenu binaire, pas du texte")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -67,10 +73,10 @@ def decode(raw: bytes) -> str:
 
         guess = from_bytes(raw[:2_000_000]).best()
         if guess is None:
-            raise UnreadableText("no text encoding fits this file") from None
+            raise UnreadableText("aucun encodage de texte ne convient à ce fichier") from None
         text = raw.decode(guess.encoding, errors="replace")
     if not looks_like_text(text):
-        raise UnreadableText("binary content, not text")
+        raise UnreadableText("contenu binaire, pas du texte")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -100,7 +106,9 @@ def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
     with open_pdf(path) as pdf:
         count = len(pdf.pages)
         if count > limits.max_pages:
-            raise TooLarge(f"PDF of {count} pages is over the {limits.max_pages}-page limit (--max-pages)")
+            raise TooLarge(
+                f"PDF de {count} pages, au-delà de la limite de {limits.max_pages} pages (--max-pages)"
+            )
         pages = []
         for page in pdf.pages:
             pages.append(PageText(page_text(page), "text"))
@@ -118,7 +126,7 @@ def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: floa
     try:
         pdf = pypdfium2.PdfDocument(str(path))
     except pypdfium2.PdfiumError as error:
-        raise BrokenPdf(f"broken PDF: {error}") from error
+        raise BrokenPdf(f"PDF endommagé : {error}") from error
     results: list[PageText] = []
     try:
         for chunk in chunks(indexes, limits.ocr_workers):
@@ -139,10 +147,10 @@ def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
         with Image.open(path) as image:
             frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
     except (UnidentifiedImageError, OSError) as error:
-        raise UnreadableText(f"not a readable image: {error}") from error
+        raise UnreadableText(f"image illisible : {error}") from error
     if len(frames) > limits.max_pages:
         raise TooLarge(
-            f"image of {len(frames)} pages is over the {limits.max_pages}-page limit (--max-pages)"
+            f"image de {len(frames)} pages, au-delà de la limite de {limits.max_pages} pages (--max-pages)"
         )
     return ocr_results(frames, limits, time.monotonic() + limits.max_seconds)
 
@@ -168,7 +176,7 @@ def assemble(source: str, pages: list[PageText]) -> Document:
         warnings += page_warnings(number, page)
     text = PAGE_BREAK.join(parts)
     if not text.strip():
-        raise NoText("no text found: the pages are blank or the scan unreadable")
+        raise NoText("aucun texte trouvé : pages blanches ou numérisation illisible")
     return Document(source, text, infos, warnings)
 
 

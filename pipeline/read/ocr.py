@@ -30,9 +30,9 @@ class OcrPage:
 
 def check_tesseract() -> None:
     if not shutil.which("tesseract"):
-        raise OcrUnavailable(f"Tesseract is not installed: run '{APT_HINT}'")
+        raise OcrUnavailable(f"Tesseract n'est pas installé : lancer « {APT_HINT} »")
     if "fra" not in pytesseract.get_languages():
-        raise OcrUnavailable(f"Tesseract has no French data: run '{APT_HINT}'")
+        raise OcrUnavailable(f"Tesseract n'a pas les données du français : lancer « {APT_HINT} »")
 
 
 def ocr_images(images: list[Image.Image], workers: int, timeout: float) -> list[OcrPage]:

@@ -29,11 +29,11 @@ def open_pdf(path) -> pdfplumber.PDF:
     except Exception as error:  # pdfplumber wraps pdfminer's errors in its own
         causes = [error, error.__cause__, *getattr(error, "args", ())]
         if any(isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError) for cause in causes):
-            raise EncryptedPdf("encrypted PDF: it needs a password to be read") from error
-        raise BrokenPdf(f"broken PDF: {' '.join(str(error).split()) or type(error).__name__}") from error
+            raise EncryptedPdf("PDF chiffré : il faut un mot de passe pour le lire") from error
+        raise BrokenPdf(f"PDF endommagé : {' '.join(str(error).split()) or type(error).__name__}") from error
     if pages == 0:
         pdf.close()
-        raise BrokenPdf("broken PDF: it has no page")
+        raise BrokenPdf("PDF endommagé : il n'a aucune page")
     return pdf
 
 
