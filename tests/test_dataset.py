@@ -81,9 +81,9 @@ def test_a_value_the_schema_refuses_becomes_a_warning_on_its_record(outdir, tmp_
     assert not any("dataset check" in w for w in written[0]["warnings"])
 
 
-def test_extra_fields_title_object_and_nature_are_filled(outdir):
+def test_extra_fields_title_object_and_delegation_type_are_filled(outdir):
     table = read_typed(outdir, "conventions")
-    assert set(table.nature) == {"gestion de crédits"}
+    assert set(table.type_delegation) == {"gestion de crédits"}
     assert table.intitule.str.startswith("Convention de délégation de gestion").all()
     assert table.objet.notna().all()
 

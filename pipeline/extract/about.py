@@ -1,4 +1,4 @@
-"""What the convention is: its title (intitule), object (objet) and kind (nature)."""
+"""What the convention is: its title (intitule), object (objet) and what it delegates (type_delegation)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def extract_about(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
             value = sentence_case(clean(doc.plain[slice(*match.span("value"))]))
             found["objet"] = candidate(doc, match, value, rule["confidence"], f"about.object.{index}")
             break
-    found["nature"] = nature(doc, patterns)
+    found["type_delegation"] = delegation_type(doc, patterns)
     return found
 
 
@@ -28,17 +28,22 @@ def candidate(doc: Document, match, value: str, confidence: float, rule: str) ->
     return Candidate(value, doc.evidence(*match.span("value")), confidence, rule)
 
 
-def nature(doc: Document, patterns: Patterns) -> Candidate:
+def delegation_type(doc: Document, patterns: Patterns) -> Candidate:
     """The kind of delegation whose words come first in the text."""
     firsts = []
-    for kind in patterns["about"]["nature"]:
-        match = patterns.search(doc, "about", "nature", kind)
+    for kind in patterns["about"]["type_delegation"]:
+        match = patterns.search(doc, "about", "type_delegation", kind)
         if match:
             firsts.append((match.start(), kind, match))
     if not firsts:
-        return Candidate(patterns["about"]["nature_default"], doc.evidence(0, 0), 0.5, "about.nature.default")
+        return Candidate(
+            patterns["about"]["type_delegation_default"],
+            doc.evidence(0, 0),
+            0.5,
+            "about.type_delegation.default",
+        )
     _, kind, match = min(firsts)
-    return Candidate(kind, doc.evidence(*match.span()), 0.75, "about.nature")
+    return Candidate(kind, doc.evidence(*match.span()), 0.75, "about.type_delegation")
 
 
 def sentence_case(text: str) -> str:

@@ -83,7 +83,7 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
 
 def assemble(doc: Document, found: dict[str, Candidate], lists: dict[str, list[Candidate]]) -> dict:
     record: dict = {"fichier_source": doc.source}
-    for name in ("intitule", "objet", "nature"):
+    for name in ("intitule", "objet", "type_delegation"):
         record[name] = value_of(found, name)
     for role in ("delegant", "delegataire"):
         record[role] = {
