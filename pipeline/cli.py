@@ -105,10 +105,11 @@ def review(outdir: Path) -> None:
 @cli.command()
 @click.option("--readme", default="README.md", type=click.Path(exists=True, path_type=Path))
 def docs(readme: Path) -> None:
-    """Regenerate the README's column reference from the Table Schemas."""
-    from pipeline.dataset.docs import update_readme
+    """Regenerate the column reference of the README and of schema/README.md from the Table Schemas."""
+    from pipeline.dataset.docs import SCHEMA_README, update_readme
 
-    click.echo(f"{readme}: {'updated' if update_readme(readme) else 'up to date'}")
+    for path in (readme, SCHEMA_README):
+        click.echo(f"{path}: {'updated' if update_readme(path) else 'up to date'}")
 
 
 def main() -> None:
