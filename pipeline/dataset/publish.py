@@ -23,7 +23,6 @@ INSTANCES = {
     "dev": "https://dev.data.gouv.fr",
 }
 LICENCE_ID = "lov2"
-FREQUENCIES = ("irregular", "punctual", "annual", "semiannual", "quarterly", "monthly", "unknown")
 TAGS = ["delegation-de-gestion", "conventions", "budget-de-l-etat", "chorus", "finances-publiques"]
 SPATIAL = {"zones": ["country:fr"], "granularity": "country"}
 STATE_FILE = "publication.json"
