@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+VALIDATA := .venv-validata/.installed
 INPUT ?= samples
 OUTPUT ?= outputs
 ARGS ?=
@@ -12,7 +13,7 @@ ARGS ?=
 extract: $(STAMP) system-deps
 	$(PY) -m pipeline extract $(INPUT) -o $(OUTPUT) $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(VALIDATA)
 	@bash scripts/system-deps.sh test
 	$(PY) -m pytest -q $(ARGS)
 
@@ -38,8 +39,13 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+$(VALIDATA): requirements-validata.txt
+	test -x .venv-validata/bin/python || $(PYTHON) -m venv .venv-validata
+	.venv-validata/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-validata.txt
+	touch $@
+
 system-deps:
 	@bash scripts/system-deps.sh
 
 clean:
-	rm -rf $(VENV) outputs
+	rm -rf $(VENV) .venv-validata outputs

@@ -9,6 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from pipeline import PATTERNS_DIR
+from pipeline.dataset.tables import SCHEMA_DIR
 from pipeline.dataset.write import write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
@@ -18,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent
 def code_version() -> str:
     """Changes whenever a line of the pipeline, a schema or a pattern file changes."""
     digest = hashlib.sha256()
-    for path in sorted([*PACKAGE.rglob("*"), *PATTERNS_DIR.glob("*")]):
+    for path in sorted([*PACKAGE.rglob("*"), *PATTERNS_DIR.glob("*"), *SCHEMA_DIR.rglob("*")]):
         if path.suffix in (".py", ".json", ".html", ".yaml", ".csv") and "__pycache__" not in path.parts:
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

@@ -69,24 +69,50 @@ def extract(
     "--instance",
     default="demo",
     show_default=True,
-    help="www, demo, dev, or the root URL of another udata instance.",
+    help="www, demo, dev, un nom d'hôte (https) ou l'adresse d'une autre instance udata.",
 )
-@click.option("--dataset", "dataset_id", help="Update this dataset instead of the one published before.")
-@click.option("--private", is_flag=True, help="Keep the dataset private (a draft only you see).")
-@click.option("--dry-run", is_flag=True, help="Print each request instead of sending it.")
-def publish(outdir: Path, instance: str, dataset_id: str | None, private: bool, dry_run: bool) -> None:
-    """Create or update the dataset on data.gouv.fr from OUTDIR (API key: DATAGOUV_API_KEY)."""
-    from pipeline.dataset.publish import PublishError, client_for
+@click.option("--organisation", help="Identifiant ou nom court de l'organisation qui publie le jeu.")
+@click.option(
+    "--dataset", "dataset_id", help="Mettre à jour ce jeu de données plutôt que celui publié avant."
+)
+@click.option("--private", is_flag=True, help="Créer le jeu en brouillon privé.")
+@click.option("--force-metadata", is_flag=True, help="Remplacer aussi les métadonnées éditées sur le site.")
+@click.option(
+    "--frequence",
+    "frequency",
+    type=click.Choice(["irregular", "punctual", "annual", "semiannual", "quarterly", "monthly", "unknown"]),
+    default="irregular",
+    show_default=True,
+    help="Fréquence de mise à jour annoncée.",
+)
+@click.option("--envoyer", "send_it", is_flag=True, help="Publier vraiment ; sans lui, rien n'est envoyé.")
+def publish(
+    outdir: Path,
+    instance: str,
+    organisation: str | None,
+    dataset_id: str | None,
+    private: bool,
+    force_metadata: bool,
+    frequency: str,
+    send_it: bool,
+) -> None:
+    """Montrer ce que la publication sur data.gouv.fr créerait ou changerait à partir de OUTDIR ;
+    avec --envoyer, le publier (clé API : DATAGOUV_API_KEY)."""
+    from pipeline.dataset.publish import Api, PublishError, api_key, describe, instance_root, make_plan
     from pipeline.dataset.publish import publish as send
 
-    client = client_for(instance, dry_run, echo=click.echo)
     try:
-        dataset = send(outdir, client, dataset_id, private)
+        root = instance_root(instance)
+        plan = make_plan(outdir, root, dataset_id, organisation, private, force_metadata, frequency)
+        if not send_it:
+            click.echo("Simulation : rien n'est envoyé (--envoyer pour publier).")
+            click.echo("\n".join(describe(plan)))
+            return
+        dataset = send(outdir, plan, Api(root, api_key(), echo=click.echo))
     except PublishError as error:
-        click.echo(f"publish failed: {error}", err=True)
+        click.echo(f"publication échouée : {error}", err=True)
         sys.exit(1)
-    if not dry_run:
-        click.echo(f"published: {client.root}/datasets/{dataset}/")
+    click.echo(f"publié : {root}/datasets/{dataset}/")
 
 
 @cli.command()
@@ -105,10 +131,11 @@ def review(outdir: Path) -> None:
 @cli.command()
 @click.option("--readme", default="README.md", type=click.Path(exists=True, path_type=Path))
 def docs(readme: Path) -> None:
-    """Regenerate the README's column reference from the Table Schemas."""
-    from pipeline.dataset.docs import update_readme
+    """Regenerate the column reference of the README and of schema/README.md from the Table Schemas."""
+    from pipeline.dataset.docs import SCHEMA_README, update_readme
 
-    click.echo(f"{readme}: {'updated' if update_readme(readme) else 'up to date'}")
+    for path in (readme, SCHEMA_README):
+        click.echo(f"{path}: {'updated' if update_readme(path) else 'up to date'}")
 
 
 def main() -> None:

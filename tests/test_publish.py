@@ -1,69 +1,134 @@
-"""Publishing follows the udata API, against a local server on 127.0.0.1 that checks requests."""
+"""Publishing follows the udata API, against local servers on 127.0.0.1 that record every request."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES
+from frictionless import Package, system
 
 from pipeline.batch import Options, run
 from pipeline.cli import cli
-from pipeline.dataset.publish import FILES, Client, PublishError, publish
+from pipeline.dataset.publish import (
+    STATE_FILE,
+    Api,
+    PublishError,
+    files,
+    instance_root,
+    make_plan,
+    publish,
+    read_states,
+)
 
 KEY = "test-key-123"
+FILES = files()
 
 
 class FakeUdata(ThreadingHTTPServer):
-    """Datasets and resources in memory; `fail_upload` makes the n-th upload answer 500."""
+    """Datasets, resources and uploaded files in memory, served back at their URLs.
+    `script` maps "METHOD /path/regex" to answers given, one per matching request, before the
+    normal one: None (normal), a status, "not-json", "slow", or ("redirect", url)."""
+
+    daemon_threads = True
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
         self.datasets: dict[str, dict] = {}
-        self.requests: list[tuple[str, str]] = []
-        self.fail_upload: int | None = None
-        self.uploads = 0
+        self.files: dict[str, bytes] = {}
+        self.requests: list[tuple[str, str, str | None]] = []  # method, path, X-API-KEY
+        self.script: dict[str, list] = {}
+        self.counter = 0
 
     @property
     def root(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
+    def calls(self) -> list[str]:
+        return [f"{method} {path}" for method, path, _ in self.requests]
+
+    def next_id(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
 
 class Handler(BaseHTTPRequestHandler):
+    server: FakeUdata
+
     def log_message(self, *args):
         pass
 
-    def answer(self, status: int, body: dict | None = None) -> None:
-        data = json.dumps(body or {}).encode()
+    def answer(self, status: int, body: object = None, raw: bytes | None = None) -> None:
+        data = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
+    def scripted(self, method: str) -> bool:
+        for rule, answers in self.server.script.items():
+            rule_method, pattern = rule.split(" ", 1)
+            if rule_method == method and re.fullmatch(pattern, self.path) and answers:
+                planned = answers.pop(0)
+                if planned is None:  # this one goes through
+                    return False
+                if planned == "not-json":
+                    self.answer(200, raw=b"<html>maintenance</html>")
+                elif planned == "slow":
+                    time.sleep(1.5)
+                    self.answer(504)
+                elif isinstance(planned, tuple):
+                    self.send_response(307)
+                    self.send_header("Location", planned[1] + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self.answer(planned, {"message": "scripted failure"})
+                return True
+        return False
+
     def handle_any(self, method: str) -> None:
-        server: FakeUdata = self.server
+        server = self.server
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        server.requests.append((method, self.path))
+        server.requests.append((method, self.path, self.headers.get("X-API-KEY")))
+        if method == "GET" and self.path.startswith("/files/"):
+            data = server.files.get(self.path)
+            return self.answer(200, raw=data) if data is not None else self.answer(404)
         if self.headers.get("X-API-KEY") != KEY:
             return self.answer(401, {"message": "Invalid API Key"})
+        if self.scripted(method):
+            return None
         path = self.path.removeprefix("/api/1")
         if path == "/me/" and method == "GET":
-            return self.answer(200, {"id": "me"})
+            return self.answer(200, {"id": "me", "first_name": "Test"})
+        if match := re.fullmatch(r"/organizations/([\w-]+)/", path):
+            return self.answer(200, {"id": f"org-{match[1]}", "name": match[1]})
         if path == "/datasets/" and method == "POST":
-            dataset = {"id": f"ds{len(server.datasets) + 1}", "resources": [], **json.loads(body)}
+            dataset = {"id": server.next_id("ds"), "resources": [], "organization": None, **json.loads(body)}
             server.datasets[dataset["id"]] = dataset
             return self.answer(201, dataset)
-        match = re.fullmatch(r"/datasets/(\w+)/(?:resources/(\w+)/)?(upload/)?", path)
+        match = re.fullmatch(r"/datasets/(\w+)/(?:(resources/)(?:(\w+)/)?)?(upload/)?", path)
         if not match or match[1] not in server.datasets:
             return self.answer(404, {"message": "Not found"})
         dataset = server.datasets[match[1]]
+        if match[4]:
+            return self.upload(dataset, body)
         if match[3]:
-            return self.upload(server, dataset, match[2], body)
+            return self.resource(method, dataset, match[3], body)
+        if match[2] and method == "PUT":
+            order = [item["id"] for item in json.loads(body)]
+            by_id = {r["id"]: r for r in dataset["resources"]}
+            if sorted(order) != sorted(by_id):
+                return self.answer(400, {"message": "order must list every resource"})
+            dataset["resources"] = [by_id[rid] for rid in order]
+            return self.answer(200, dataset["resources"])
         if method == "GET":
             return self.answer(200, dataset)
         if method == "PUT":
@@ -71,25 +136,34 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, dataset)
         if method == "DELETE":
             del server.datasets[match[1]]
-            return self.answer(204)
+            return self.answer(204, raw=b"")
         return self.answer(405)
 
-    def upload(self, server: FakeUdata, dataset: dict, rid: str | None, body: bytes) -> None:
+    def upload(self, dataset: dict, body: bytes) -> None:
         if not self.headers.get("Content-Type", "").startswith("multipart/form-data"):
             return self.answer(400, {"message": "multipart expected"})
-        name = re.search(rb'name="file"; filename="([^"]+)"', body)
-        if not name:
+        found = re.search(rb'name="file"; filename="([^"]+)"[^\n]*\n(?:[^\n]*\n)*?\r\n(.*)\r\n--', body, re.S)
+        if not found:
             return self.answer(400, {"message": "no file field"})
-        server.uploads += 1
-        if server.uploads == server.fail_upload:
-            return self.answer(500, {"message": "storage unavailable"})
-        if rid:
-            resource = next(r for r in dataset["resources"] if r["id"] == rid)
-            resource["uploads"] += 1
-            return self.answer(200, resource)
-        resource = {"id": f"r{len(dataset['resources']) + 1}", "title": name[1].decode(), "uploads": 1}
+        name, content = found[1].decode(), found[2]
+        rid = self.server.next_id("r")
+        url = f"{self.server.root}/files/{dataset['id']}/{rid}/{name}"
+        self.server.files[url.removeprefix(self.server.root)] = content
+        resource = {"id": rid, "title": name, "url": url, "type": "main", "filetype": "file"}
         dataset["resources"].append(resource)
         return self.answer(201, resource)
+
+    def resource(self, method: str, dataset: dict, rid: str, body: bytes) -> None:
+        resource = next((r for r in dataset["resources"] if r["id"] == rid), None)
+        if resource is None:
+            return self.answer(404, {"message": "Not found"})
+        if method == "PUT":
+            resource.update(json.loads(body))
+            return self.answer(200, resource)
+        if method == "DELETE":
+            dataset["resources"].remove(resource)
+            return self.answer(204, raw=b"")
+        return self.answer(200, resource)
 
     def do_GET(self):
         self.handle_any("GET")
@@ -104,11 +178,24 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_any("DELETE")
 
 
+def serve() -> FakeUdata:
+    fake = FakeUdata()
+    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    return fake
+
+
 @pytest.fixture
 def server():
-    fake = FakeUdata()
-    thread = threading.Thread(target=fake.serve_forever, daemon=True)
-    thread.start()
+    fake = serve()
+    yield fake
+    fake.shutdown()
+    fake.server_close()
+
+
+@pytest.fixture
+def elsewhere():
+    """Another server, on another port: where a redirect would take the key."""
+    fake = serve()
     yield fake
     fake.shutdown()
     fake.server_close()
@@ -128,49 +215,275 @@ def outdir(dataset_dir, tmp_path):
     return tmp_path
 
 
-def test_first_publication_creates_a_public_dataset_with_every_file(server, outdir):
-    dataset = publish(outdir, Client(server.root, KEY))
-    published = server.datasets[dataset]
-    assert [r["title"] for r in published["resources"]] == FILES
-    assert published["license"] == "lov2"
-    assert published["private"] is False
-    assert ("POST", "/api/1/datasets/") in server.requests
+def send(outdir, server, lines=None, **options) -> str:
+    """One real run, as `publish --envoyer` makes it, with short waits between attempts."""
+    echo = (lines if lines is not None else []).append
+    api = Api(server.root, KEY, echo=echo, wait=0.01, timeout=options.pop("timeout", 10))
+    return publish(outdir, make_plan(outdir, server.root, **options), api)
 
 
-def test_second_publication_replaces_the_same_resources(server, outdir):
-    dataset = publish(outdir, Client(server.root, KEY))
-    assert publish(outdir, Client(server.root, KEY)) == dataset
-    assert [r["uploads"] for r in server.datasets[dataset]["resources"]] == [2] * len(FILES)
-    assert ("POST", f"/api/1/datasets/{dataset}/resources/r1/upload/") in server.requests
+def titles(dataset: dict) -> list[str]:
+    return [resource["title"] for resource in dataset["resources"]]
 
 
-def test_a_server_error_during_creation_leaves_nothing_published(server, outdir):
-    server.fail_upload = 3
-    with pytest.raises(PublishError, match="500 storage unavailable.*nothing is published"):
-        publish(outdir, Client(server.root, KEY))
+def test_first_publication_makes_every_call_in_order(server, outdir):
+    dataset = send(outdir, server)
+    resource_calls = [
+        call
+        for rid in range(2, 12)
+        for call in (
+            f"POST /api/1/datasets/{dataset}/upload/",
+            f"PUT /api/1/datasets/{dataset}/resources/r{rid}/",
+        )
+    ]
+    assert server.calls() == [
+        "GET /api/1/me/",
+        "POST /api/1/datasets/",
+        *resource_calls,
+        f"PUT /api/1/datasets/{dataset}/",
+    ]
+    assert all(key == KEY for _, _, key in server.requests)
+
+
+def test_the_dataset_gets_its_metadata_from_the_data(server, outdir):
+    published = server.datasets[send(outdir, server, organisation="mon-ministere")]
+    assert published["organization"] == "org-mon-ministere"
+    assert published["license"] == "lov2" and published["private"] is False
+    assert published["frequency"] == "irregular"
+    assert published["temporal_coverage"] == {"start": "2020-02-20", "end": "2020-11-23"}
+    assert published["spatial"] == {"zones": ["country:fr"], "granularity": "country"}
+    assert "delegation-de-gestion" in published["tags"]
+    assert published["description"].startswith("5 conventions de délégation de gestion")
+    assert "Services délégataires : DINUM, DNUM." in published["description"]
+
+
+def test_each_resource_has_a_title_a_description_a_format_and_its_schema(server, outdir):
+    resources = {r["url"].rsplit("/", 1)[1]: r for r in server.datasets[send(outdir, server)]["resources"]}
+    assert sorted(resources) == sorted(FILES)
+    for table in ("conventions", "montants", "signataires", "parties"):
+        csv, schema = resources[f"{table}.csv"], resources[f"{table}.schema.json"]
+        assert (csv["format"], csv["type"]) == ("csv", "main")
+        assert csv["schema"] == {"url": schema["url"]}
+        assert csv["description"] and csv["title"] != f"{table}.csv"
+        assert (schema["format"], schema["type"]) == ("json", "documentation")
+
+
+def test_the_published_datapackage_validates_from_the_addresses_it_names(server, outdir):
+    dataset = server.datasets[send(outdir, server)]
+    url = next(r["url"] for r in dataset["resources"] if r["url"].endswith("/datapackage.json"))
+    with system.use_context(trusted=True):
+        report = Package(url).validate()
+    assert report.valid, report.flatten(["title", "message"])
+    package = json.loads(server.files[url.removeprefix(server.root)])
+    uploaded = {r["url"] for r in dataset["resources"]}
+    assert {r["path"] for r in package["resources"]} | {r["schema"] for r in package["resources"]} <= uploaded
+
+
+def test_a_5xx_in_the_middle_is_tried_again_after_a_wait(server, outdir):
+    server.script = {r"PUT /api/1/datasets/\w+/resources/r4/": [503, 502]}
+    lines: list[str] = []
+    dataset = send(outdir, server, lines)
+    assert server.calls().count(f"PUT /api/1/datasets/{dataset}/resources/r4/") == 3
+    assert len(server.datasets[dataset]["resources"]) == len(FILES)
+    assert [line.split(" ; ")[1] for line in lines] == [
+        "nouvel essai dans 0.01 s",
+        "nouvel essai dans 0.02 s",
+    ]
+
+
+def test_no_answer_in_time_is_tried_again(server, outdir):
+    server.script = {r"POST /api/1/datasets/": ["slow"]}
+    lines: list[str] = []
+    dataset = send(outdir, server, lines, timeout=0.5)
+    assert "pas de réponse" in lines[0]
+    assert server.datasets[dataset]["private"] is False
+
+
+def test_a_failure_that_lasts_deletes_the_new_dataset(server, outdir):
+    server.script = {r"POST /api/1/datasets/\w+/upload/": [500] * 4}
+    with pytest.raises(PublishError, match="erreur 500.*le jeu de données créé a été supprimé"):
+        send(outdir, server)
     assert server.datasets == {}
-    assert not (outdir / "publication.json").exists()
+    assert "a_nettoyer" not in read_states(outdir).get(server.root, {})
+
+
+def test_a_refusal_is_not_tried_again(server, outdir):
+    server.script = {r"POST /api/1/datasets/\w+/upload/": [413]}
+    with pytest.raises(PublishError, match="refusé \\(413"):
+        send(outdir, server)
+    assert [c for c in server.calls() if c.endswith("/upload/")] == ["POST /api/1/datasets/ds1/upload/"]
+    assert server.datasets == {}
 
 
 def test_a_wrong_api_key_is_refused_before_anything_is_sent(server, outdir):
+    api = Api(server.root, "wrong", echo=lambda line: None, wait=0.01)
     with pytest.raises(PublishError, match="401 Invalid API Key"):
-        publish(outdir, Client(server.root, "wrong"))
-    assert server.requests == [("GET", "/api/1/me/")]
+        publish(outdir, make_plan(outdir, server.root), api)
+    assert server.calls() == ["GET /api/1/me/"]
 
 
-def test_dry_run_prints_each_request_and_never_the_key(server, outdir, monkeypatch):
+def test_a_redirect_to_another_origin_gets_no_key_and_stops_the_run(server, elsewhere, outdir):
+    server.script = {r"POST /api/1/datasets/\w+/upload/": [("redirect", elsewhere.root)]}
+    with pytest.raises(PublishError, match=f"renvoie vers {elsewhere.root}.*clé API n'y est pas envoyée"):
+        send(outdir, server)
+    assert elsewhere.requests == []
+    assert server.datasets == {}  # the new dataset was deleted at the origin
+
+
+def test_plain_http_is_refused_except_on_this_machine():
+    assert instance_root("demo.data.gouv.fr") == "https://demo.data.gouv.fr"
+    assert instance_root("demo") == "https://demo.data.gouv.fr"
+    assert instance_root("http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
+    assert instance_root("http://localhost:8000") == "http://localhost:8000"
+    with pytest.raises(PublishError, match="https est obligatoire"):
+        instance_root("http://data.example.org")
+
+
+def test_cli_refuses_plain_http_to_another_host_in_one_french_line(outdir, monkeypatch):
     monkeypatch.setenv("DATAGOUV_API_KEY", KEY)
-    result = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root, "--dry-run"])
-    assert result.exit_code == 0, result.output
-    assert KEY not in result.output
-    assert result.output.count("/upload/") == len(FILES)
-    assert server.requests == []
-
-
-def test_cli_reports_a_failure_in_one_line_and_exits_1(server, outdir, monkeypatch):
-    monkeypatch.setenv("DATAGOUV_API_KEY", KEY)
-    server.fail_upload = 1
-    result = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root])
+    result = CliRunner().invoke(
+        cli, ["publish", str(outdir), "--instance", "http://data.example.org", "--envoyer"]
+    )
     assert result.exit_code == 1
-    assert result.output.strip().startswith("publish failed:")
+    assert result.output.strip().startswith("publication échouée : instance « http://data.example.org »")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_invalid_json_reply_gives_a_french_error_and_a_rollback(server, outdir):
+    server.script = {r"PUT /api/1/datasets/\w+/resources/r3/": ["not-json"]}
+    with pytest.raises(PublishError, match=r"réponse illisible \(200, ce n'est pas du JSON\).*supprimé"):
+        send(outdir, server)
+    assert server.datasets == {}
+
+
+def test_a_failed_rollback_is_said_saved_and_cleaned_by_the_next_run(server, outdir):
+    server.script = {
+        r"POST /api/1/datasets/\w+/upload/": [None, 400],
+        r"DELETE /api/1/datasets/ds1/": [500] * 4,
+    }
+    with pytest.raises(
+        PublishError, match="restent sur .* le jeu de données privé ds1 et les ressources r2 ;"
+    ):
+        send(outdir, server)
+    leftovers = {"dataset": "ds1", "jeu_cree": True, "resources": ["r2"]}
+    assert read_states(outdir)[server.root]["a_nettoyer"] == leftovers
+    assert list(server.datasets) == ["ds1"]
+    lines: list[str] = []
+    dataset = send(outdir, server, lines)
+    assert "ds1" not in server.datasets and list(server.datasets) == [dataset]
+    assert lines == [
+        "restes de la publication interrompue supprimés : le jeu de données privé ds1 et les ressources r2"
+    ]
+    assert "a_nettoyer" not in read_states(outdir)[server.root]
+
+
+def test_an_update_swaps_the_resources_only_when_every_upload_succeeded(server, outdir):
+    dataset = send(outdir, server)
+    first = [r["id"] for r in server.datasets[dataset]["resources"]]
+    server.script = {r"POST /api/1/datasets/\w+/upload/": [None, None, 400]}
+    with pytest.raises(PublishError, match="les nouveaux fichiers ont été retirés"):
+        send(outdir, server)
+    assert [r["id"] for r in server.datasets[dataset]["resources"]] == first
+    assert read_states(outdir)[server.root]["resources"] == dict(zip(FILES, first, strict=True))
+    send(outdir, server)
+    now = [r["id"] for r in server.datasets[dataset]["resources"]]
+    assert len(now) == len(FILES) and not set(now) & set(first)
+    assert sorted(r["url"].rsplit("/", 1)[1] for r in server.datasets[dataset]["resources"]) == sorted(FILES)
+
+
+def test_an_update_makes_its_calls_in_order(server, outdir):
+    dataset = send(outdir, server)
+    old = [r["id"] for r in server.datasets[dataset]["resources"]]
+    server.requests.clear()
+    send(outdir, server)
+    calls = server.calls()
+    uploads = [c for c in calls if c.endswith("/upload/")]
+    deletes = [c for c in calls if c.startswith("DELETE")]
+    assert calls[:2] == ["GET /api/1/me/", f"GET /api/1/datasets/{dataset}/"]
+    assert len(uploads) == len(FILES)
+    assert deletes == [f"DELETE /api/1/datasets/{dataset}/resources/{rid}/" for rid in old]
+    assert calls.index(deletes[0]) > calls.index(uploads[-1])
+    assert calls[-1] == f"PUT /api/1/datasets/{dataset}/resources/"
+
+
+def test_an_update_leaves_metadata_edited_on_the_site_alone(server, outdir):
+    dataset = send(outdir, server)
+    server.datasets[dataset]["title"] = "Titre choisi sur le site"
+    server.datasets[dataset]["resources"][4]["title"] = "Conventions (titre du site)"
+    extra = {"id": "site1", "title": "Note ajoutée sur le site", "url": "https://example.org/note.pdf"}
+    server.datasets[dataset]["resources"].append(extra)
+    send(outdir, server)
+    published = server.datasets[dataset]
+    assert published["title"] == "Titre choisi sur le site"
+    assert published["resources"][4]["title"] == "Conventions (titre du site)"
+    assert published["resources"][-1] == extra
+    assert not any(c.startswith(f"PUT /api/1/datasets/{dataset}/ ") for c in server.calls())
+
+
+def test_force_metadata_replaces_what_the_site_edited(server, outdir):
+    dataset = send(outdir, server)
+    server.datasets[dataset]["title"] = "Titre choisi sur le site"
+    server.datasets[dataset]["resources"][4]["title"] = "Conventions (titre du site)"
+    send(outdir, server, force_metadata=True)
+    published = server.datasets[dataset]
+    assert published["title"] == "Conventions de délégation de gestion entre services de l'État"
+    assert published["resources"][4]["title"] == "Conventions de délégation de gestion"
+
+
+def test_dry_run_is_the_default_prints_the_plan_in_french_and_sends_nothing(server, outdir, monkeypatch):
+    monkeypatch.setenv("DATAGOUV_API_KEY", KEY)
+    result = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root])
+    assert result.exit_code == 0, result.output
+    assert server.requests == []
     assert KEY not in result.output
+    assert result.output.startswith("Simulation : rien n'est envoyé (--envoyer pour publier).")
+    for text in (
+        "titre : Conventions de délégation",
+        "licence : lov2",
+        "couverture temporelle : du 2020-02-20",
+    ):
+        assert text in result.output
+    for name in FILES:
+        assert f". {name} — «" in result.output
+    assert "schéma : parties.schema.json, par l'adresse du fichier n° 4" in result.output
+
+
+def test_dry_run_of_an_update_says_what_is_replaced_and_what_is_kept(server, outdir):
+    send(outdir, server)
+    result = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root])
+    assert "Jeu de données mis à jour : ds1" in result.output
+    assert "Ses métadonnées restent telles qu'éditées sur le site" in result.output
+    assert "les anciens (r2, r3" in result.output
+
+
+def test_cli_publishes_with_envoyer_and_says_where(server, outdir, monkeypatch):
+    monkeypatch.setenv("DATAGOUV_API_KEY", KEY)
+    result = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root, "--envoyer"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"publié : {server.root}/datasets/ds1/"
+    assert json.loads((outdir / STATE_FILE).read_text(encoding="utf-8"))[server.root]["dataset"] == "ds1"
+
+
+def test_cli_reports_a_failure_in_one_french_line_and_exits_1(server, outdir, monkeypatch):
+    monkeypatch.setenv("DATAGOUV_API_KEY", KEY)
+    server.script = {r"POST /api/1/datasets/\w+/upload/": [400]}
+    result = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root, "--envoyer"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("publication échouée :")
+    assert len(result.output.strip().splitlines()) == 1
+    assert KEY not in result.output
+
+
+def test_cli_without_a_key_says_where_to_find_it(outdir, monkeypatch):
+    monkeypatch.delenv("DATAGOUV_API_KEY", raising=False)
+    result = CliRunner().invoke(cli, ["publish", str(outdir), "--envoyer"])
+    assert result.exit_code == 1
+    assert "DATAGOUV_API_KEY" in result.output
+
+
+@pytest.mark.skipif(not os.environ.get("DATAGOUV_API_KEY"), reason="DATAGOUV_API_KEY is not set")
+def test_a_private_draft_on_the_demo_instance(outdir):
+    root = instance_root("demo")
+    api = Api(root, os.environ["DATAGOUV_API_KEY"])
+    dataset = publish(outdir, make_plan(outdir, root, private=True), api)
+    api.call("DELETE", f"/datasets/{dataset}/")

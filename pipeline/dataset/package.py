@@ -1,4 +1,5 @@
-"""The data package: Table Schemas beside the CSVs, datapackage.json, and their validation."""
+"""The data package: the Table Schemas of schema/ copied beside the CSVs, datapackage.json, and
+their validation."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from pipeline import __version__
 from pipeline.cache import code_version
-from pipeline.dataset.tables import TABLES, schema
+from pipeline.dataset.tables import SCHEMA_DIR, TABLES, schema
 from pipeline.dataset.write import write_atomic
 
 LICENCE = {
@@ -23,7 +24,7 @@ SOURCE = {
 }
 
 
-def descriptor(sources: list[str]) -> dict:
+def descriptor(sources: list[str], outdir: Path) -> dict:
     return {
         "name": "conventions-delegation-de-gestion",
         "title": "Conventions de délégation de gestion entre services de l'État",
@@ -36,11 +37,11 @@ def descriptor(sources: list[str]) -> dict:
         "sources": [{**SOURCE, "files": sources}] if sources else [SOURCE],
         "created": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "contributors": [{"title": f"conventions-extract {__version__}", "role": "wrangler"}],
-        "resources": [resource(name) for name in TABLES],
+        "resources": [resource(name, outdir) for name in TABLES],
     }
 
 
-def resource(name: str) -> dict:
+def resource(name: str, outdir: Path) -> dict:
     return {
         "name": name,
         "title": schema(name)["title"],
@@ -49,18 +50,24 @@ def resource(name: str) -> dict:
         "profile": "tabular-data-resource",
         "format": "csv",
         "mediatype": "text/csv",
-        "encoding": "utf-8",
+        "encoding": encoding(outdir / f"{name}.csv"),
         "schema": f"{name}.schema.json",
     }
+
+
+def encoding(path: Path) -> str:
+    """utf-8-sig for a CSV written with a byte order mark (for spreadsheets), else utf-8."""
+    with path.open("rb") as stream:
+        return "utf-8-sig" if stream.read(3) == b"\xef\xbb\xbf" else "utf-8"
 
 
 def write_package(outdir: Path, sources: list[str]) -> list[Path]:
     written = []
     for name in TABLES:
         written.append(outdir / f"{name}.schema.json")
-        write_atomic(written[-1], json.dumps(schema(name), ensure_ascii=False, indent=2) + "\n")
+        write_atomic(written[-1], (SCHEMA_DIR / name / "schema.json").read_bytes())
     written.append(outdir / "datapackage.json")
-    write_atomic(written[-1], json.dumps(descriptor(sources), ensure_ascii=False, indent=2) + "\n")
+    write_atomic(written[-1], json.dumps(descriptor(sources, outdir), ensure_ascii=False, indent=2) + "\n")
     return written
 
 

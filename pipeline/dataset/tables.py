@@ -1,4 +1,4 @@
-"""The dataset's tables: records flattened into rows that follow the Table Schemas."""
+"""The dataset's tables: records flattened into rows that follow the Table Schemas of schema/."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import json
 from functools import cache
 from pathlib import Path
 
-SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
-TABLES = ("conventions", "montants", "signataires")
+# The schemas, in schema.data.gouv.fr's layout (one folder per table), beside the code as patterns/ is.
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
+TABLES = ("conventions", "montants", "signataires", "parties")
 JOIN = " | "
+ROLES = ("delegant", "delegataire")
 
 
 @cache
 def schema(table: str) -> dict:
-    return json.loads((SCHEMAS_DIR / f"{table}.schema.json").read_text(encoding="utf-8"))
+    return json.loads((SCHEMA_DIR / table / "schema.json").read_text(encoding="utf-8"))
 
 
 def columns(table: str) -> list[str]:
@@ -48,9 +50,25 @@ def child_rows(record: dict, table: str) -> list[dict]:
     return [{name: {**keys, **item}.get(name) for name in columns(table)} for item in record[table]]
 
 
+def parties(record: dict) -> list[dict]:
+    """Every party in text order; a record that lists none still has its first délégant and
+    first délégataire."""
+    if record.get("parties"):
+        return record["parties"]
+    first = [{"role": role, **record[role]} for role in ROLES if isinstance(record.get(role), dict)]
+    return [party for party in first if any(flatten(party | {"role": None}).values())]
+
+
+def party_rows(record: dict) -> list[dict]:
+    keys = {"convention_id": record["id"], "fichier_source": record["fichier_source"]}
+    rows = [{**keys, "rang": rank, **flatten(party)} for rank, party in enumerate(parties(record), start=1)]
+    return [{name: row.get(name) for name in columns("parties")} for row in rows]
+
+
 def tables(records: list[dict]) -> dict[str, list[dict]]:
     return {
         "conventions": [convention_row(r) for r in records],
         "montants": [row for r in records for row in child_rows(r, "montants")],
         "signataires": [row for r in records for row in child_rows(r, "signataires")],
+        "parties": [row for r in records for row in party_rows(r)],
     }
