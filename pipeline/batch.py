@@ -34,8 +34,16 @@ class Summary:
         kinds: dict[str, int] = {}
         for error in self.errors:
             kinds[error["type_erreur"]] = kinds.get(error["type_erreur"], 0) + 1
-        detail = "".join(f", {count} {kind}" for kind, count in sorted(kinds.items()))
-        return f"{len(self.records)} conventions extracted, {len(self.errors)} files not extracted{detail}"
+        detail = ", ".join(f"{kind} : {count}" for kind, count in sorted(kinds.items()))
+        extracted = counted(len(self.records), "convention extraite", "conventions extraites")
+        missed = counted(len(self.errors), "fichier non extrait", "fichiers non extraits")
+        return f"{extracted}, {missed}" + (f" ({detail})" if detail else "")
+
+
+def counted(count: int, one: str, many: str) -> str:
+    """ "0 fichier non extrait", "1 convention extraite", "2 conventions extraites": French
+    takes the singular below two."""
+    return f"{count} {one if count < 2 else many}"
 
 
 def collect(paths: list[Path]) -> list[Path]:
@@ -122,7 +130,7 @@ def renamed(outcome: Outcome, path: Path) -> Outcome:
 
 
 def internal(outcome: Outcome) -> bool:
-    return bool(outcome.error) and outcome.error["type_erreur"] == "internal_error"
+    return bool(outcome.error) and outcome.error["type_erreur"] == "erreur_interne"
 
 
 def summarise(results: list[Outcome]) -> Summary:
@@ -137,8 +145,8 @@ def summarise(results: list[Outcome]) -> Summary:
             summary.errors.append(
                 {
                     "fichier": outcome.path,
-                    "type_erreur": "duplicate",
-                    "message": f"same convention as {first}",
+                    "type_erreur": "doublon",
+                    "message": f"même convention que {first}",
                 }
             )
             continue
@@ -239,7 +247,7 @@ class Progress:
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="file", desc="extract")
+            self.bar = tqdm(total=total, unit=" fichiers", desc="extraction")
 
     def track(self, results: Iterable[Outcome]) -> Iterator[Outcome]:
         step = max(1, self.total // 10)
@@ -247,7 +255,7 @@ class Progress:
             if self.bar:
                 self.bar.update()
             elif self.total >= 20 and (done % step == 0 or done == self.total):
-                print(f"extract: {done}/{self.total} files", file=sys.stderr)
+                print(f"extraction : {done}/{self.total} fichiers", file=sys.stderr)
             yield outcome
         if self.bar:
             self.bar.close()
