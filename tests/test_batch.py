@@ -15,7 +15,7 @@ INVOICE = "FACTURE n° 2021-044\nDésignation\tQuantité\tPrix\nPapier A4\t10\t4
 
 
 def errors_of(outdir):
-    with open(outdir / "errors.csv", encoding="utf-8") as handle:
+    with open(outdir / "errors.csv", encoding="utf-8-sig") as handle:
         return {row["fichier"].rsplit("/", 1)[-1]: row for row in csv.DictReader(handle)}
 
 

@@ -107,7 +107,7 @@ def test_multipage_tiff_scan_is_read(tmp_path):
 
 
 def errors_of(outdir):
-    with open(outdir / "errors.csv", encoding="utf-8") as handle:
+    with open(outdir / "errors.csv", encoding="utf-8-sig") as handle:
         return {row["fichier"].rsplit("/", 1)[-1]: row for row in csv.DictReader(handle)}
 
 
