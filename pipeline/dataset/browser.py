@@ -61,7 +61,7 @@ def open_review(page: Page, html: Path, png: Path) -> Shot:
         field = section.locator(".field.doubtful[data-evidence]").first
         if field.count():
             field.locator(".name").click()
-            key = page.locator("#evidence details code").first.inner_text()
+            key = page.locator("#evidence details code").first.text_content()
             highlighted = page.locator("#evidence mark").first.inner_text()
             file = section.locator(".file").inner_text()
             return Shot(png, file, field.locator(".name").inner_text(), key, highlighted)
