@@ -172,5 +172,5 @@ def test_cli_reports_a_failure_in_one_line_and_exits_1(server, outdir, monkeypat
     server.fail_upload = 1
     result = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root])
     assert result.exit_code == 1
-    assert result.output.strip().startswith("publish failed:")
+    assert result.output.strip().startswith("échec de la publication :")
     assert KEY not in result.output
