@@ -21,7 +21,7 @@ from pipeline.dataset.corrections import (
     read_corrections,
     typed,
 )
-from pipeline.dataset.review import display, label
+from pipeline.dataset.review import display, label, review_html
 
 OPTIONS = Options(jobs=1, use_spacy=False, use_cache=True)
 BLANK_DATE = "004_18e5c938af976e70.txt"  # its signature date is left blank
@@ -466,3 +466,11 @@ def test_a_corrections_file_without_its_header_is_refused_in_one_line(tmp_path):
     assert result.output.strip().splitlines() == [
         f"Erreur : {tmp_path / 'fixes.csv'} : la première ligne doit être fichier_source,champ,valeur"
     ]
+
+
+def test_the_page_data_holds_any_text_without_ending_its_script_block():
+    data = {"conventions": [], "notices": ["</script><!--<script>&amp;\u2028\u2029"]}
+    html = review_html(data)
+    block = html.split('<script id="data" type="application/json">')[1].split("</script>")[0]
+    assert not {"<", ">", "&", "\u2028", "\u2029"} & set(block)
+    assert json.loads(block) == data
