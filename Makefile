@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 VALIDATA := .venv-validata/.installed
 INPUT ?= samples
 OUTPUT ?= outputs
@@ -11,32 +13,40 @@ ARGS ?=
 .PHONY: extract test review lint bench publish docs system-deps clean
 
 extract: $(STAMP) system-deps
-	$(PY) -m pipeline extract $(INPUT) -o $(OUTPUT) $(ARGS)
+	$(VENV)/bin/conventions-extract extract $(INPUT) -o $(OUTPUT) $(ARGS)
 
-test: $(STAMP) $(VALIDATA)
+test: $(DEV_STAMP) $(VALIDATA)
 	@bash scripts/system-deps.sh test
 	$(PY) -m pytest -q $(ARGS)
 
-review: extract
+review: $(DEV_STAMP) extract
 	@bash scripts/system-deps.sh test
-	$(PY) -m pipeline review $(OUTPUT)
+	$(VENV)/bin/conventions-extract review $(OUTPUT)
 
-bench: $(STAMP) system-deps
+bench: $(DEV_STAMP) system-deps
 	$(PY) -m bench samples -o $(OUTPUT)
 
 publish: $(STAMP)
-	$(PY) -m pipeline publish $(OUTPUT) $(ARGS)
+	$(VENV)/bin/conventions-extract publish $(OUTPUT) $(ARGS)
 
 docs: $(STAMP)
-	$(PY) -m pipeline docs
+	$(VENV)/bin/conventions-extract docs
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check pipeline tests bench
 	$(VENV)/bin/ruff format --check pipeline tests bench
 
-$(STAMP): requirements.txt
+# Run-time packages only, and the project itself as an editable install: the
+# `conventions-extract` command, reading its patterns/ from this folder.
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps --editable .
+	touch $@
+
+# Tests and tools, on top.
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
 	touch $@
 
 $(VALIDATA): requirements-validata.txt

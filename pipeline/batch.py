@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.cache import Cache
-from pipeline.dataset.corrections import apply_corrections, find_corrections, read_corrections
+from pipeline.dataset.corrections import apply_corrections, drop_answered, find_corrections, read_corrections
 from pipeline.dataset.package import validate_package, write_package
 from pipeline.dataset.review import write_review
 from pipeline.dataset.tables import tables
@@ -28,14 +28,23 @@ class Summary:
     errors: list[dict] = field(default_factory=list)
     excerpts: dict[str, list] = field(default_factory=dict)  # by record id
     notices: list[str] = field(default_factory=list)  # corrections that could not be applied
+    corrections: list = field(default_factory=list)  # the rows read, for review.html to export again
 
     @property
     def line(self) -> str:
         kinds: dict[str, int] = {}
         for error in self.errors:
             kinds[error["type_erreur"]] = kinds.get(error["type_erreur"], 0) + 1
-        detail = "".join(f", {count} {kind}" for kind, count in sorted(kinds.items()))
-        return f"{len(self.records)} conventions extracted, {len(self.errors)} files not extracted{detail}"
+        detail = ", ".join(f"{kind} : {count}" for kind, count in sorted(kinds.items()))
+        extracted = counted(len(self.records), "convention extraite", "conventions extraites")
+        missed = counted(len(self.errors), "fichier non extrait", "fichiers non extraits")
+        return f"{extracted}, {missed}" + (f" ({detail})" if detail else "")
+
+
+def counted(count: int, one: str, many: str) -> str:
+    """ "0 fichier non extrait", "1 convention extraite", "2 conventions extraites": French
+    takes the singular below two."""
+    return f"{count} {one if count < 2 else many}"
 
 
 def collect(paths: list[Path]) -> list[Path]:
@@ -64,8 +73,10 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     summary = summarise([results[path] for path in files])
     review = patterns["review"]
     summary.notices = apply_corrections(summary.records, corrections)
+    summary.corrections = corrections
     for record in summary.records:
         apply_checks(record, review)
+        drop_answered(record, review)
     outputs = publishable(summary, outdir, review, options.jobs or os.cpu_count() or 1)
     if run_key:
         cache.remember_run(run_key, outputs, {"errors": summary.errors, "notices": summary.notices})
@@ -122,7 +133,7 @@ def renamed(outcome: Outcome, path: Path) -> Outcome:
 
 
 def internal(outcome: Outcome) -> bool:
-    return bool(outcome.error) and outcome.error["type_erreur"] == "internal_error"
+    return bool(outcome.error) and outcome.error["type_erreur"] == "erreur_interne"
 
 
 def summarise(results: list[Outcome]) -> Summary:
@@ -137,8 +148,8 @@ def summarise(results: list[Outcome]) -> Summary:
             summary.errors.append(
                 {
                     "fichier": outcome.path,
-                    "type_erreur": "duplicate",
-                    "message": f"same convention as {first}",
+                    "type_erreur": "doublon",
+                    "message": f"même convention que {first}",
                 }
             )
             continue
@@ -158,12 +169,14 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
         outputs = write_dataset(records, errors, outdir)
         outputs += write_package(outdir, [r["fichier_source"] for r in records])
         checked = side.submit(validate_package, outdir / "datapackage.json")
-        outputs += write_review(records, summary.excerpts, review, outdir)
+        outputs += write_review(
+            records, summary.excerpts, review, outdir, summary.corrections, summary.notices
+        )
         problems, content = checked.result(), book.result()
     if problems:
         validation_warnings(records, problems)
         write_dataset(records, errors, outdir)
-        write_review(records, summary.excerpts, review, outdir)
+        write_review(records, summary.excerpts, review, outdir, summary.corrections, summary.notices)
         content = workbook_bytes(records, review)
     outputs.append(outdir / "conventions.xlsx")
     write_atomic(outputs[-1], content)
@@ -199,7 +212,7 @@ def validation_warnings(records: list[dict], problems: list[dict]) -> None:
     for problem in problems:
         table, row = problem["table"], problem["row"]
         owner = record_of(records, rows[table][row - 2]) if row and row >= 2 else None
-        message = f"dataset check: {table}.csv row {row}: {problem['message']}"
+        message = f"contrôle du jeu de données : {table}.csv, ligne {row} : {problem['message']}"
         for record in [owner] if owner else records:
             record["warnings"].append(message)
 
@@ -239,7 +252,7 @@ class Progress:
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="file", desc="extract")
+            self.bar = tqdm(total=total, unit=" fichiers", desc="extraction")
 
     def track(self, results: Iterable[Outcome]) -> Iterator[Outcome]:
         step = max(1, self.total // 10)
@@ -247,7 +260,7 @@ class Progress:
             if self.bar:
                 self.bar.update()
             elif self.total >= 20 and (done % step == 0 or done == self.total):
-                print(f"extract: {done}/{self.total} files", file=sys.stderr)
+                print(f"extraction : {done}/{self.total} fichiers", file=sys.stderr)
             yield outcome
         if self.bar:
             self.bar.close()

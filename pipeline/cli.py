@@ -1,70 +1,203 @@
-"""Command line: `python -m pipeline extract PATH... -o OUTDIR` and the other commands."""
+"""Command line: `conventions-extract extract PATH... -o OUTDIR` and the other commands."""
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import click
 
-from pipeline.batch import run
+from pipeline import __version__
+from pipeline.batch import Summary, run
 from pipeline.dataset.corrections import CorrectionError
+from pipeline.french import speak_french
 from pipeline.model import Limits, Options
 
+speak_french()  # before the commands below are declared: their help is built as they are
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Log each file as it is read.")
-def cli(verbose: bool) -> None:
-    """Turn conventions de délégation de gestion into an open dataset."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+REASONS = {
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "support en lecture seule",
+    errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota disque atteint",
+    errno.ENOTDIR: "un élément du chemin est un fichier",
+    errno.EISDIR: "c'est un dossier",
+    errno.ENAMETOOLONG: "nom trop long",
+    errno.ENOENT: "chemin introuvable",
+}
+
+
+class Refused(click.ClickException):
+    """A command that cannot start as written: one line, exit status 2, like a usage error."""
+
+    exit_code = 2
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]}, subcommand_metavar="COMMANDE [ARGUMENTS]..."
+)
+@click.version_option(
+    __version__, "-V", "--version", message="%(prog)s %(version)s", help="Afficher la version et quitter."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Détailler chaque convention : pages, avertissements.")
+@click.pass_context
+def cli(context: click.Context, verbose: bool) -> None:
+    """Transformer des conventions de délégation de gestion (PDF, numérisations, textes) en jeu de
+    données ouvert, prêt pour data.gouv.fr."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    context.obj = {"verbose": False}
+    if verbose:
+        be_verbose(context.obj)
+
+
+def be_verbose(settings: dict) -> None:
+    settings["verbose"] = True
+    logging.getLogger("pipeline").setLevel(logging.INFO)
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument(
+    "paths", nargs=-1, required=True, metavar="CHEMIN...", type=click.Path(exists=True, path_type=Path)
+)
 @click.option(
     "-o",
     "--output",
     "outdir",
     default="outputs",
     show_default=True,
+    metavar="DOSSIER",
     type=click.Path(path_type=Path),
-    help="Folder for the dataset.",
+    help="Dossier où écrire le jeu de données.",
 )
-@click.option("-j", "--jobs", default=0, show_default="all cores", help="Files read in parallel.")
-@click.option("--max-mb", default=60.0, show_default=True, help="Larger files are reported, not read.")
-@click.option("--max-text-mb", default=10.0, show_default=True, help="Larger text files are reported.")
-@click.option("--max-pages", default=200, show_default=True, help="Longer PDFs are reported, not read.")
-@click.option("--max-seconds", default=600.0, show_default=True, help="Time bound for reading one file.")
-@click.option("--no-cache", is_flag=True, help="Read every file again, even unchanged.")
-@click.option("--no-spacy", is_flag=True, help="Decide person names by rules only (faster start).")
+@click.option(
+    "-j", "--jobs", default=0, metavar="N", show_default="tous les cœurs", help="Fichiers lus en parallèle."
+)
+@click.option(
+    "--max-mb",
+    default=60,
+    type=float,
+    metavar="Mo",
+    show_default=True,
+    help="Au-delà, le fichier est signalé, pas lu.",
+)
+@click.option(
+    "--max-text-mb",
+    default=10,
+    type=float,
+    metavar="Mo",
+    show_default=True,
+    help="Limite des fichiers texte.",
+)
+@click.option(
+    "--max-pages", default=200, metavar="N", show_default=True, help="Au-delà, le PDF est signalé, pas lu."
+)
+@click.option(
+    "--max-seconds",
+    default=600,
+    type=float,
+    metavar="S",
+    show_default=True,
+    help="Temps maximal de lecture d'un fichier.",
+)
+@click.option("--no-cache", is_flag=True, help="Relire chaque fichier, même inchangé.")
+@click.option(
+    "--no-spacy", is_flag=True, help="Reconnaître les noms par les règles seules (démarrage rapide)."
+)
 @click.option(
     "--corrections",
+    metavar="FICHIER",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Corrections to apply (fichier_source,champ,valeur); default: corrections.csv in an input folder.",
+    help="Corrections à appliquer (fichier_source,champ,valeur) ; par défaut corrections.csv "
+    "à la racine d'un dossier lu.",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Détailler chaque convention : pages, avertissements.")
+@click.pass_obj
 def extract(
-    paths, outdir, jobs, max_mb, max_text_mb, max_pages, max_seconds, no_cache, no_spacy, corrections
+    settings,
+    paths,
+    outdir,
+    jobs,
+    max_mb,
+    max_text_mb,
+    max_pages,
+    max_seconds,
+    no_cache,
+    no_spacy,
+    corrections,
+    verbose,
 ) -> None:
-    """Read conventions (.txt, .pdf, images) from files or folders; write the dataset to OUTDIR."""
+    """Lire des conventions (.txt, .pdf, images) dans des fichiers ou dossiers et écrire le jeu de
+    données dans DOSSIER."""
+    if verbose:
+        be_verbose(settings)
+    check_output(outdir)
     limits = Limits(max_mb, max_text_mb, max_pages, max_seconds)
     options = Options(limits, jobs, not no_spacy, not no_cache, corrections)
+    started = time.monotonic()
     try:
         summary = run(list(paths), outdir, options)
     except CorrectionError as error:
-        raise click.UsageError(str(error)) from None
+        raise Refused(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"écriture impossible dans « {outdir} » : {reason(error)}") from None
     for error in summary.errors:
-        click.echo(f"{error['fichier']}: {error['type_erreur']}: {error['message']}", err=True)
+        click.echo(f"{error['fichier']} : {error['type_erreur']} : {error['message']}", err=True)
     for notice in summary.notices:
-        click.echo(f"correction warning: {notice}", err=True)
+        click.echo(f"correction non appliquée : {notice}", err=True)
+    if settings["verbose"]:
+        describe(summary, outdir, time.monotonic() - started)
     click.echo(summary.line)
     if not summary.records and not summary.errors:
-        click.echo("no readable file (.txt, .pdf, .png, .jpg, .tif) found", err=True)
+        click.echo("aucun fichier lisible (.txt, .pdf, .png, .jpg, .tif) trouvé", err=True)
     sys.exit(1 if summary.errors or not summary.records else 0)
 
 
+def check_output(outdir: Path) -> None:
+    """Refuse, in one line, an output that is a file or a folder that cannot be written to,
+    before any file is read."""
+    if outdir.exists() and not outdir.is_dir():
+        raise Refused(f"-o « {outdir} » est un fichier : il faut un dossier")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=outdir):
+            pass
+    except OSError as error:
+        raise Refused(f"-o « {outdir} » : impossible d'y écrire ({reason(error)})") from None
+
+
+def reason(error: OSError) -> str:
+    known = REASONS.get(error.errno)
+    if known:
+        return known
+    return f"erreur système {errno.errorcode.get(error.errno, error.errno)}"
+
+
+def describe(summary: Summary, outdir: Path, seconds: float) -> None:
+    """-v: each convention read, how, and what to check in it."""
+    for record in summary.records:
+        pages = record.get("pages") or []
+        scanned = sum(page["method"] == "ocr" for page in pages)
+        how = f"{len(pages)} page(s)" + (f", dont {scanned} par OCR" if scanned else "")
+        warnings = record["warnings"]
+        click.echo(f"{record['fichier_source']} : {how}, {len(warnings)} avertissement(s)", err=True)
+        for warning in warnings:
+            click.echo(f"  - {warning}", err=True)
+    click.echo(f"écrit dans {outdir}{os.sep} en {seconds:.1f} s".replace(".", ","), err=True)
+
+
 @cli.command()
-@click.argument("outdir", default="outputs", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument(
+    "outdir",
+    default="outputs",
+    metavar="DOSSIER",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
 @click.option(
     "--instance",
     default="demo",
@@ -116,27 +249,37 @@ def publish(
 
 
 @cli.command()
-@click.argument("outdir", default="outputs", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument(
+    "outdir",
+    default="outputs",
+    metavar="DOSSIER",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
 def review(outdir: Path) -> None:
-    """Open OUTDIR/review.html in headless Chromium, show a doubtful field, save review.png."""
+    """Ouvrir DOSSIER/review.html dans Chromium sans fenêtre, montrer un champ à vérifier et
+    enregistrer la vue dans review.png."""
     from pipeline.dataset.browser import BrowserMissing, screenshot_review
 
     try:
         shot = screenshot_review(outdir / "review.html", outdir / "review.png")
     except BrowserMissing as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"{shot.path}: {shot.field} of {shot.file}, evidence «{shot.highlighted}»")
+    click.echo(f"{shot.path} : {shot.field} de {shot.file}, passage « {shot.highlighted} »")
 
 
 @cli.command()
-@click.option("--readme", default="README.md", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--readme", default="README.md", metavar="FICHIER", type=click.Path(exists=True, path_type=Path)
+)
 def docs(readme: Path) -> None:
-    """Regenerate the column reference of the README and of schema/README.md from the Table Schemas."""
+    """Regénérer la référence des colonnes du README et de schema/README.md à partir des Table Schemas."""
     from pipeline.dataset.docs import SCHEMA_README, update_readme
 
     for path in (readme, SCHEMA_README):
-        click.echo(f"{path}: {'updated' if update_readme(path) else 'up to date'}")
+        click.echo(f"{path} : {'mis à jour' if update_readme(path) else 'déjà à jour'}")
 
 
 def main() -> None:
-    cli(prog_name="python -m pipeline")
+    """`conventions-extract`, or `python -m pipeline`: the same commands."""
+    installed = Path(sys.argv[0]).name == "conventions-extract"
+    cli(prog_name="conventions-extract" if installed else "python -m pipeline")

@@ -4,39 +4,39 @@
 class ReadError(Exception):
     """A file that cannot be read; `kind` names the error in errors.csv."""
 
-    kind = "unreadable"
+    kind = "illisible"
 
 
 class EmptyFile(ReadError):
-    kind = "empty"
+    kind = "fichier_vide"
 
 
 class TooLarge(ReadError):
-    kind = "too_large"
+    kind = "trop_volumineux"
 
 
 class UnreadableText(ReadError):
-    kind = "unreadable_text"
+    kind = "texte_illisible"
 
 
 class UnsupportedFormat(ReadError):
-    kind = "unsupported_format"
+    kind = "format_non_pris_en_charge"
 
 
 class EncryptedPdf(ReadError):
-    kind = "encrypted_pdf"
+    kind = "pdf_chiffre"
 
 
 class BrokenPdf(ReadError):
-    kind = "broken_pdf"
+    kind = "pdf_endommage"
 
 
 class OcrUnavailable(ReadError):
-    kind = "ocr_unavailable"
+    kind = "ocr_indisponible"
 
 
 class NoText(ReadError):
-    kind = "no_text"
+    kind = "aucun_texte"
 
 
 class NotAConvention(Exception):

@@ -39,10 +39,10 @@ def process(path: Path) -> Outcome:
     except ReadError as error:
         return failed(path, error.kind, error)
     except NotAConvention as error:
-        return failed(path, "not_a_convention", error)
+        return failed(path, "pas_une_convention", error)
     except Exception as error:  # one bad file must never stop the batch
-        log.exception("unexpected error on %s", path)
-        return failed(path, "internal_error", f"{type(error).__name__}: {error}")
+        log.exception("erreur inattendue sur %s", path)
+        return failed(path, "erreur_interne", f"erreur inattendue ({type(error).__name__}) : {error}")
     record = {"id": convention_id(doc.text), **record}
     spans = [(e["start"], e["end"]) for e in record["evidence"].values()]
     context = excerpts(doc.text, spans, Worker.patterns["review"]["context_chars"])

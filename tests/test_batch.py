@@ -15,7 +15,7 @@ INVOICE = "FACTURE n° 2021-044\nDésignation\tQuantité\tPrix\nPapier A4\t10\t4
 
 
 def errors_of(outdir):
-    with open(outdir / "errors.csv", encoding="utf-8") as handle:
+    with open(outdir / "errors.csv", encoding="utf-8-sig") as handle:
         return {row["fichier"].rsplit("/", 1)[-1]: row for row in csv.DictReader(handle)}
 
 
@@ -29,9 +29,9 @@ def test_texts_that_are_not_conventions_give_an_error_and_no_record(tmp_path):
     records = json.loads((tmp_path / "out" / "conventions.json").read_text())
     assert [r["fichier_source"] for r in records] == [SAMPLES[0].name]
     errors = errors_of(tmp_path / "out")
-    assert errors["roman.txt"]["type_erreur"] == "not_a_convention"
-    assert errors["facture.txt"]["type_erreur"] == "not_a_convention"
-    assert summary.line.startswith("1 conventions extracted, 2 files not extracted")
+    assert errors["roman.txt"]["type_erreur"] == "pas_une_convention"
+    assert errors["facture.txt"]["type_erreur"] == "pas_une_convention"
+    assert summary.line.startswith("1 convention extraite, 2 fichiers non extraits")
 
 
 def test_empty_and_binary_files_are_reported(tmp_path):
@@ -39,8 +39,8 @@ def test_empty_and_binary_files_are_reported(tmp_path):
     (tmp_path / "binaire.txt").write_bytes(bytes(range(256)) * 40)
     run([tmp_path], tmp_path / "out", Options(jobs=1, use_spacy=False))
     errors = errors_of(tmp_path / "out")
-    assert errors["vide.txt"]["type_erreur"] == "empty"
-    assert errors["binaire.txt"]["type_erreur"] == "unreadable_text"
+    assert errors["vide.txt"]["type_erreur"] == "fichier_vide"
+    assert errors["binaire.txt"]["type_erreur"] == "texte_illisible"
 
 
 def test_windows_1252_text_is_read_with_its_accents(tmp_path):
@@ -56,14 +56,14 @@ def test_a_convention_under_two_names_is_counted_once(tmp_path):
     shutil.copy(SAMPLES[1], tmp_path / "b.txt")
     summary = run([tmp_path], tmp_path / "out", Options(jobs=1, use_spacy=False))
     assert len(summary.records) == 1
-    assert errors_of(tmp_path / "out")["b.txt"]["type_erreur"] == "duplicate"
+    assert errors_of(tmp_path / "out")["b.txt"]["type_erreur"] == "doublon"
 
 
 def test_a_huge_text_is_refused_quickly(tmp_path):
     (tmp_path / "enorme.txt").write_bytes(b"convention " * 5_000_000)
     summary = run([tmp_path], tmp_path / "out", Options(jobs=1, use_spacy=False))
     assert summary.records == []
-    assert errors_of(tmp_path / "out")["enorme.txt"]["type_erreur"] == "too_large"
+    assert errors_of(tmp_path / "out")["enorme.txt"]["type_erreur"] == "trop_volumineux"
 
 
 def test_latin_1_text_is_read_with_its_accents(tmp_path):
@@ -97,7 +97,7 @@ def test_cli_exit_status_says_whether_every_file_gave_a_record(tmp_path):
     (good / "vide.txt").write_bytes(b"")
     failed = runner.invoke(cli, ["extract", str(good), "-o", str(tmp_path / "o2"), "--no-spacy"])
     assert failed.exit_code == 1
-    assert "1 conventions extracted, 1 files not extracted, 1 empty" in failed.output
+    assert "1 convention extraite, 1 fichier non extrait (fichier_vide : 1)" in failed.output
     assert runner.invoke(cli, ["extract", str(tmp_path / "absent")]).exit_code == 2
 
 
@@ -109,7 +109,7 @@ def test_a_folder_with_no_readable_file_says_so(tmp_path):
     (tmp_path / "notes.docx").write_bytes(b"PK")
     result = CliRunner().invoke(cli, ["extract", str(tmp_path), "-o", str(tmp_path / "out"), "--no-spacy"])
     assert result.exit_code == 1
-    assert "no readable file" in result.output
+    assert "aucun fichier lisible" in result.output
 
 
 def test_a_rerun_on_unchanged_files_reads_them_from_the_cache(tmp_path, monkeypatch):
@@ -175,7 +175,7 @@ def test_a_run_killed_midway_leaves_the_previous_outputs_intact(tmp_path):
         cwd=ROOT,
     )
     line = process.stderr.readline()  # the first tenth is done: the run is midway
-    assert line.startswith("extract: 40/400")
+    assert line.startswith("extraction : 40/400")
     time.sleep(0.2)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()

@@ -93,8 +93,11 @@ def test_a_value_the_schema_refuses_becomes_a_warning_on_its_record(outdir, tmp_
     records[1]["centre_financier"] = "UO inconnue"
     publishable(Summary(records), tmp_path, load_patterns()["review"])
     written = json.loads((tmp_path / "conventions.json").read_text(encoding="utf-8"))
-    assert any("dataset check: conventions.csv row 3" in w for w in written[1]["warnings"])
-    assert not any("dataset check" in w for w in written[0]["warnings"])
+    assert (
+        "contrôle du jeu de données : conventions.csv, ligne 3 : « UO inconnue » ne respecte pas la forme "
+        "attendue de la colonne centre_financier" in written[1]["warnings"]
+    )
+    assert not any("contrôle du jeu de données" in w for w in written[0]["warnings"])
 
 
 def test_extra_fields_title_object_and_delegation_type_are_filled(outdir):

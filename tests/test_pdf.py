@@ -107,7 +107,7 @@ def test_multipage_tiff_scan_is_read(tmp_path):
 
 
 def errors_of(outdir):
-    with open(outdir / "errors.csv", encoding="utf-8") as handle:
+    with open(outdir / "errors.csv", encoding="utf-8-sig") as handle:
         return {row["fichier"].rsplit("/", 1)[-1]: row for row in csv.DictReader(handle)}
 
 
@@ -132,10 +132,10 @@ def test_bad_pdfs_each_give_one_error_line_and_the_batch_goes_on(tmp_path):
     options = Options(limits=Limits(max_pages=200), jobs=1, use_spacy=False)
     summary = run([inbox], tmp_path / "out", options)
     errors = errors_of(tmp_path / "out")
-    assert errors["chiffre.pdf"]["type_erreur"] == "encrypted_pdf"
-    assert errors["tronque.pdf"]["type_erreur"] == "broken_pdf"
-    assert errors["faux.pdf"]["type_erreur"] == "broken_pdf"
-    assert errors["long.pdf"]["type_erreur"] == "too_large"
+    assert errors["chiffre.pdf"]["type_erreur"] == "pdf_chiffre"
+    assert errors["tronque.pdf"]["type_erreur"] == "pdf_endommage"
+    assert errors["faux.pdf"]["type_erreur"] == "pdf_endommage"
+    assert errors["long.pdf"]["type_erreur"] == "trop_volumineux"
     assert [r["fichier_source"] for r in summary.records] == ["bon.pdf"]
 
 
@@ -150,7 +150,7 @@ def test_image_of_noise_gives_an_error_not_a_record(tmp_path):
     noise.save(tmp_path / "bruit.png")
     summary = run([tmp_path / "bruit.png"], tmp_path / "out", QUICK)
     assert summary.records == []
-    assert errors_of(tmp_path / "out")["bruit.png"]["type_erreur"] in ("no_text", "not_a_convention")
+    assert errors_of(tmp_path / "out")["bruit.png"]["type_erreur"] in ("aucun_texte", "pas_une_convention")
 
 
 def words_at(line: int, *placed: tuple[str, int]) -> list[Word]:

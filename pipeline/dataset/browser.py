@@ -35,7 +35,8 @@ class BrowserMissing(RuntimeError):
 class Shot:
     path: Path
     file: str  # the convention whose field was shown
-    field: str
+    field: str  # its name as the page shows it
+    key: str  # its dotted key
     highlighted: str  # the text marked in the evidence panel
 
 
@@ -44,25 +45,28 @@ def chromium_path() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise BrowserMissing(f"Chromium not found: run '{INSTALL}'")
+    raise BrowserMissing(f"Chromium introuvable : lancer « {INSTALL} »")
 
 
 def open_review(page: Page, html: Path, png: Path) -> Shot:
-    """Load the page from disk, keep the doubtful fields, open the first convention that has
-    one and click its first doubtful field; empty names when no field is doubtful."""
+    """Load the page from disk, keep what is to be checked, open the first convention with a
+    doubtful field found in the text and click that field; empty names when there is none."""
     page.goto(html.resolve().as_uri())
     page.check("#only-doubtful")
-    section = page.locator(".convention[data-doubtful]").first
-    if section.count() == 0:
-        return Shot(png, "", "", "")
-    section.locator(".toggle").click()
-    field = section.locator(".field.doubtful").first
-    field.click()
-    file = section.locator(".file").inner_text()
-    name = field.locator(".name").inner_text()
-    marked = page.locator("#evidence mark")
-    highlighted = marked.first.inner_text() if marked.count() else ""
-    return Shot(png, file, name, highlighted)
+    for section in page.locator(".convention[data-doubtful]").all():
+        toggle = section.locator(".toggle")
+        if toggle.count() == 0:
+            continue
+        toggle.click()
+        field = section.locator(".field.doubtful[data-evidence]").first
+        if field.count():
+            field.locator(".name").click()
+            key = page.locator("#evidence details code").first.text_content()
+            highlighted = page.locator("#evidence mark").first.inner_text()
+            file = section.locator(".file").inner_text()
+            return Shot(png, file, field.locator(".name").inner_text(), key, highlighted)
+        toggle.click()
+    return Shot(png, "", "", "", "")
 
 
 @contextmanager
@@ -71,7 +75,7 @@ def browser_page() -> Iterator[Page]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise BrowserMissing(
-            "Playwright not installed: run 'make test' or 'pip install playwright'"
+            "Playwright n'est pas installé : lancer « make test » ou « pip install -r requirements-dev.txt »"
         ) from None
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=chromium_path(), args=FLAGS)

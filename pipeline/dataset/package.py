@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,7 +98,39 @@ def frictionless_errors(path: Path) -> list[dict]:
                 {
                     "table": task.name,
                     "row": getattr(error, "row_number", None),
-                    "message": error.message,
+                    "message": in_french(error),
                 }
             )
     return errors
+
+
+CONSTRAINTS = {
+    "pattern": "la forme attendue",
+    "enum": "les valeurs permises",
+    "minimum": "le minimum",
+    "maximum": "le maximum",
+    "required": "la présence obligatoire d'une valeur",
+    "unique": "l'unicité",
+}
+
+
+def in_french(error: object) -> str:
+    """What frictionless found, said in French for the warnings of the records concerned."""
+    field = getattr(error, "field_name", None)
+    cell = getattr(error, "cell", None)
+    kind = error.type
+    if kind == "constraint-error":
+        name = re.search(r'constraint "(\w+)"', error.note or "")
+        what = CONSTRAINTS.get(name[1], name[1]) if name else "une contrainte"
+        return f"« {cell} » ne respecte pas {what} de la colonne {field}"
+    if kind == "type-error":
+        return f"« {cell} » n'est pas du type de la colonne {field}"
+    if kind in ("unique-error", "primary-key"):
+        return f"valeur en double dans la colonne {field or 'id'}"
+    if kind == "foreign-key":
+        return "convention_id sans convention de ce nom dans conventions.csv"
+    if kind == "missing-cell":
+        return f"cellule manquante dans la colonne {field}"
+    if kind == "extra-cell":
+        return "cellule en trop"
+    return f"écart au schéma ({kind})"

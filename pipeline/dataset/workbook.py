@@ -1,89 +1,196 @@
-"""conventions.xlsx: the dataset's tables for spreadsheet users. Doubtful cells are highlighted
-and corrected ones tinted, each with its evidence and reasons in the cell's comment (comments
-on every cell would triple the time to write the file: the whole evidence is in review.html)."""
+"""conventions.xlsx: the dataset for spreadsheet users. A first sheet, "À vérifier", lists what
+needs a look, most urgent first; then one sheet per table, its header frozen and filtered, its
+columns fitted, dates as dates, amounts in euros, and every text, codes included, as text (never
+a formula, whatever it starts with). Doubtful cells are yellow and corrected ones green, each
+with its evidence and reasons in a comment."""
 
 from __future__ import annotations
 
 import io
+from datetime import date
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from pipeline.dataset.review import Field, fields_of, shown
+from pipeline.dataset.review import (
+    COLUMNS,
+    Field,
+    column_of,
+    confidence_words,
+    display,
+    fields_of,
+    label,
+    review_rows,
+    spec,
+)
 from pipeline.dataset.tables import columns, tables
+from pipeline.dataset.write import FORMULA_STARTS
 
+TO_REVIEW = "À vérifier"
 DOUBTFUL = PatternFill("solid", fgColor="FDE68A")
 CORRECTED = PatternFill("solid", fgColor="BBF7D0")
 HEADER = Font(bold=True)
+EUROS = '#,##0.00\\ "€"'
+DAY = "DD/MM/YYYY"
+TEXT = "@"
+WIDTH = (6, 50)  # characters, the narrowest and widest column
 COMMENT_CHARS = 400
-
-
-def by_column(fields: list[Field]) -> dict[str, list[Field]]:
-    """The fields each conventions.csv column shows: "delegant.sigle" in delegant_sigle, every
-    "produits.N" in produits; amount and signatory lines have their own sheets."""
-    columns: dict[str, list[Field]] = {}
-    for field in fields:
-        parts = field.key.split(".")
-        if parts[0] == "produits":
-            columns.setdefault("produits", []).append(field)
-        elif parts[0] not in ("montants", "signataires"):
-            columns.setdefault("_".join(parts), []).append(field)
-    return columns
-
-
-def styled(sheet: WriteOnlyWorksheet, value: object, fields: list) -> WriteOnlyCell | object:
-    """The cell, highlighted with its notes when a field in it is doubtful or corrected; the
-    plain value otherwise, which openpyxl writes faster."""
-    if not any(f.doubtful or f.corrected for f in fields):
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    if any(f.doubtful for f in fields):
-        cell.fill = DOUBTFUL
-    elif any(f.corrected for f in fields):
-        cell.fill = CORRECTED
-    notes = [note(f) for f in fields if f.evidence and (f.doubtful or f.corrected)]
-    if notes:
-        cell.comment = Comment("\n\n".join(notes)[: COMMENT_CHARS * 2], "conventions-extract")
-    return cell
-
-
-def note(field: Field) -> str:
-    entry = field.evidence
-    if field.corrected:
-        return f"Corrigé ({entry['rule']}), valeur extraite : {shown(entry.get('previous'))}"
-    page = f", page {entry['page']}" if entry.get("page") else ""
-    lines = [
-        f"« {' '.join(entry['text'].split())[:COMMENT_CHARS]} »",
-        f"confiance {entry['confidence']}{page}",
-    ]
-    return "\n".join(lines + field.reasons)
-
-
-def header_cells(sheet: WriteOnlyWorksheet, names: list[str]) -> list[WriteOnlyCell]:
-    cells = [WriteOnlyCell(sheet, value=name) for name in names]
-    for cell in cells:
-        cell.font = HEADER
-    return cells
+MAIN = {"montants": "montant", "signataires": "nom", "parties": "nom"}  # the cell a doubtful line marks
+FROZEN = {TO_REVIEW: "B2"}  # below the header, right of the column naming the convention
 
 
 def workbook_bytes(records: list[dict], settings: dict) -> bytes:
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("conventions")
-    header = columns("conventions")
-    sheet.append(header_cells(sheet, header))
-    rows = tables(records)
-    for record, row in zip(records, rows["conventions"], strict=True):
-        fields = by_column(fields_of(record, settings))
-        sheet.append([styled(sheet, row[name], fields.get(name, [])) for name in header])
-    for name in ("montants", "signataires"):
-        child = book.create_sheet(name)
-        names = columns(name)
-        child.append(header_cells(child, names))
-        for row in rows[name]:
-            child.append([row[column] for column in names])
+    reviewed = [(record, fields_of(record, settings)) for record in records]
+    write_sheet(book, TO_REVIEW, COLUMNS, review_rows(reviewed, settings), {}, settings)
+    marks = cell_marks(reviewed)
+    for table, rows in tables(records).items():
+        write_sheet(book, table, columns(table), rows, marks.get(table, {}), settings)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def write_sheet(
+    book: Workbook, name: str, header: list[str], rows: list[dict], marks: dict, settings: dict
+) -> None:
+    sheet = book.create_sheet(name)
+    for index, width in enumerate(widths(header, rows), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = FROZEN.get(name, "C2")
+    sheet.append([header_cell(sheet, column) for column in header])
+    for number, row in enumerate(rows):
+        sheet.append(
+            [
+                cell(sheet, name, column, row.get(column), marks.get((number, column)), settings)
+                for column in header
+            ]
+        )
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+
+
+def widths(header: list[str], rows: list[dict]) -> list[float]:
+    """Each column as wide as most of its values (the longest tenth are cut), within WIDTH."""
+    fitted = []
+    for column in header:
+        lengths = sorted(len(str(row.get(column) or "")) for row in rows)
+        typical = lengths[int(len(lengths) * 0.9)] if lengths else 0
+        fitted.append(min(WIDTH[1], max(WIDTH[0], len(column) + 2, typical + 2)))
+    return fitted
+
+
+def header_cell(sheet: WriteOnlyWorksheet, name: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=name)
+    cell.font = HEADER
+    return cell
+
+
+def cell(
+    sheet: WriteOnlyWorksheet, table: str, column: str, value: object, marks: list | None, settings: dict
+) -> WriteOnlyCell | object:
+    """The value as its column types it; a plain value, which openpyxl writes faster, when it
+    needs neither a format nor a mark."""
+    field = spec(table, column) or {}
+    kind = field.get("type")
+    if value is None or value == "":
+        value = None
+    elif kind == "date" and isinstance(value, str):
+        value = as_date(sheet, value)
+    elif isinstance(value, int | float) and not isinstance(value, bool) and kind != "string":
+        value = WriteOnlyCell(sheet, value=value)
+        value.number_format = EUROS if column in ("montant", "montant_total") else "0"
+    elif isinstance(value, str):
+        value = text(sheet, value)
+    if not marks:
+        return value
+    cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value=value)
+    highlight(cell, marks, settings)
+    return cell
+
+
+def text(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell | str:
+    """A text stays text, even when it reads as a number ("014801030104"), a date ("0103-01-01")
+    or a formula ("=HYPERLINK(…)"): such a one is typed as a string and formatted as text, so
+    that editing it in a spreadsheet keeps it so."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not value[:1].isdigit() and not value.startswith(FORMULA_STARTS):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    cell.number_format = TEXT
+    return cell
+
+
+def as_date(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
+    try:
+        cell = WriteOnlyCell(sheet, value=date.fromisoformat(value))
+    except ValueError:
+        return text(sheet, value)
+    cell.number_format = DAY
+    return cell
+
+
+def highlight(cell: WriteOnlyCell, marks: list[tuple[Field, str | None]], settings: dict) -> None:
+    """Yellow for a doubtful cell, else green for a corrected one; its notes in a comment."""
+    doubtful = any(field.doubtful for field, _ in marks)
+    cell.fill = DOUBTFUL if doubtful else CORRECTED
+    notes = "\n\n".join(note(field, part, settings) for field, part in marks)
+    comment = Comment(notes[: COMMENT_CHARS * 2], "conventions-extract")
+    comment.width, comment.height = 320, 40 + 15 * min(20, notes.count("\n") + len(notes) // 45)
+    cell.comment = comment
+
+
+def note(field: Field, part: str | None, settings: dict) -> str:
+    """What the comment says of a field: its source text and why it is doubtful, or who
+    corrected it and what was extracted before."""
+    name = label(part or field.key)
+    if field.corrected:
+        entry = dict(field.fixes).get(part) if part else field.evidence
+        entry = entry or field.evidence or {}
+        words = confidence_words(field, settings["threshold"])
+        previous = display(part or field.key, entry.get("previous"))
+        return f"{name} : {words} ({entry.get('rule')}) ; valeur extraite : {previous or 'vide'}"
+    lines = [f"{name} : {' ; '.join(field.reasons)}"]
+    entry = field.evidence
+    if entry:
+        page = f", page {entry['page']}" if entry.get("page") else ""
+        confidence = f"{entry['confidence']:.2f}".replace(".", ",")
+        lines.append(f"confiance {confidence}{page}")
+        lines.append(f"« {' '.join(entry['text'].split())[:COMMENT_CHARS]} »")
+    return "\n".join(lines)
+
+
+def cell_marks(reviewed: list[tuple[dict, list[Field]]]) -> dict[str, dict]:
+    """The fields to show on each cell, by table, then by (row, column): a record's fields on
+    its conventions row, a line's on the row of that line."""
+    marks: dict[str, dict] = {}
+    offsets: dict[str, int] = {}
+    for number, (record, fields) in enumerate(reviewed):
+        for field in fields:
+            for table, line, column, part in places(field):
+                row = number if table == "conventions" else offsets.get(table, 0) + line
+                marks.setdefault(table, {}).setdefault((row, column), []).append((field, part))
+        for table in MAIN:
+            if isinstance(record.get(table), list):
+                offsets[table] = offsets.get(table, 0) + len(record[table])
+    return marks
+
+
+def places(field: Field) -> list[tuple[str, int, str, str | None]]:
+    """Where a doubtful or corrected field shows: (table, line, column, the part corrected)."""
+    if not (field.doubtful or field.corrected):
+        return []
+    parts = field.key.split(".")
+    if parts[0] in MAIN and len(parts) == 2 and parts[1].isdigit():
+        line = int(parts[1])
+        if field.fixes:
+            return [(parts[0], line, column_of(key)[1], key) for key, _ in field.fixes]
+        return [(parts[0], line, MAIN[parts[0]], None)]
+    if parts[0] in MAIN:
+        return []  # a line removed: no cell left to show it on
+    return [("conventions", 0, column_of(field.key)[1], None)]

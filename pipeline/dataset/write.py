@@ -1,4 +1,8 @@
-"""Write the dataset: JSON records, CSV tables and the errors report, each atomically."""
+"""Write the dataset: JSON records, CSV tables and the errors report, each atomically.
+
+The published tables (conventions.csv, montants.csv, signataires.csv) and conventions.json keep
+every value as extracted; the files made for reading in a spreadsheet (errors.csv, review.csv)
+defuse what would run as a formula there."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from pathlib import Path
 from pipeline.dataset.tables import columns, tables
 
 ERROR_COLUMNS = ["fichier", "type_erreur", "message"]
+BOM = "\ufeff"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 UMASK = os.umask(0o022)
 os.umask(UMASK)
 
@@ -31,13 +37,23 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         raise
 
 
-def csv_text(rows: list[dict], header: list[str]) -> str:
+def csv_text(rows: list[dict], header: list[str], for_spreadsheets: bool = False) -> str:
+    """UTF-8 with a byte-order mark, which tells Excel and LibreOffice the encoding when the file
+    is opened by double-click (readers of the published tables skip it). A file made for
+    spreadsheets only also has its formula-like cells defused."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: csv_value(row.get(key)) for key in header})
-    return buffer.getvalue()
+        cells = {key: csv_value(row.get(key)) for key in header}
+        writer.writerow({key: defused(cell) for key, cell in cells.items()} if for_spreadsheets else cells)
+    return BOM + buffer.getvalue()
+
+
+def defused(cell: object) -> object:
+    """A text a spreadsheet would run as a formula, written with a leading apostrophe: shown as
+    text, never run (OWASP's advice against CSV injection)."""
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
 
 
 def csv_value(value: object) -> object:
@@ -62,5 +78,5 @@ def write_dataset(records: list[dict], errors: list[dict], outdir: Path) -> list
         write_atomic(path, csv_text(rows, columns(name)))
         written.append(path)
     errors_path = outdir / "errors.csv"
-    write_atomic(errors_path, csv_text(errors, ERROR_COLUMNS))
+    write_atomic(errors_path, csv_text(errors, ERROR_COLUMNS, for_spreadsheets=True))
     return [*written, errors_path]

@@ -19,7 +19,7 @@ def load_nlp():
         return spacy.load(MODEL, exclude=UNUSED)
     except (ImportError, OSError) as error:
         logging.getLogger(__name__).warning(
-            "spaCy model %s not available (%s): names by rules only", MODEL, error
+            "modèle spaCy %s indisponible (%s) : noms reconnus par les règles seules", MODEL, error
         )
         return None
 
