@@ -20,6 +20,16 @@ from pipeline.model import Limits, Options
 
 speak_french()  # before the commands below are declared: their help is built as they are
 
+# data.gouv.fr's update frequencies, as the officer names them.
+FREQUENCIES = {
+    "irreguliere": "irregular",
+    "ponctuelle": "punctual",
+    "annuelle": "annual",
+    "semestrielle": "semiannual",
+    "trimestrielle": "quarterly",
+    "mensuelle": "monthly",
+    "inconnue": "unknown",
+}
 REASONS = {
     errno.EACCES: "permission refusée",
     errno.EPERM: "opération non permise",
@@ -213,8 +223,8 @@ def describe(summary: Summary, outdir: Path, seconds: float) -> None:
 @click.option(
     "--frequence",
     "frequency",
-    type=click.Choice(["irregular", "punctual", "annual", "semiannual", "quarterly", "monthly", "unknown"]),
-    default="irregular",
+    type=click.Choice(list(FREQUENCIES)),
+    default="irreguliere",
     show_default=True,
     help="Fréquence de mise à jour annoncée.",
 )
@@ -236,7 +246,9 @@ def publish(
 
     try:
         root = instance_root(instance)
-        plan = make_plan(outdir, root, dataset_id, organisation, private, force_metadata, frequency)
+        plan = make_plan(
+            outdir, root, dataset_id, organisation, private, force_metadata, FREQUENCIES[frequency]
+        )
         if not send_it:
             click.echo("Simulation : rien n'est envoyé (--envoyer pour publier).")
             click.echo("\n".join(describe(plan)))

@@ -50,12 +50,16 @@ def test_validata_finds_no_error_in_each_csv(outdir, table):
     assert validata_errors(outdir / f"{table}.csv", outdir / f"{table}.schema.json") == []
 
 
-def test_a_csv_written_with_a_byte_order_mark_is_declared_and_still_validates(outdir, tmp_path):
+def test_each_csv_encoding_is_declared_and_validates_with_or_without_a_byte_order_mark(outdir, tmp_path):
+    package = json.loads((outdir / "datapackage.json").read_text(encoding="utf-8"))
+    assert {r["encoding"] for r in package["resources"]} == {"utf-8-sig"}
     for name in TABLES:
-        (tmp_path / f"{name}.csv").write_bytes(b"\xef\xbb\xbf" + (outdir / f"{name}.csv").read_bytes())
+        (tmp_path / f"{name}.csv").write_bytes(
+            (outdir / f"{name}.csv").read_bytes().removeprefix(b"\xef\xbb\xbf")
+        )
     write_package(tmp_path, [])
     package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
-    assert {r["encoding"] for r in package["resources"]} == {"utf-8-sig"}
+    assert {r["encoding"] for r in package["resources"]} == {"utf-8"}
     assert validate_package(tmp_path / "datapackage.json") == []
 
 

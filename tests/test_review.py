@@ -141,7 +141,7 @@ def test_values_are_shown_as_a_french_reader_writes_them_and_read_back_the_same(
 
 def test_workbook_opens_on_what_to_review_most_urgent_first(reviewed):
     book = load_workbook(reviewed / "conventions.xlsx")
-    assert book.sheetnames == ["À vérifier", "conventions", "montants", "signataires"]
+    assert book.sheetnames == ["À vérifier", "conventions", "montants", "signataires", "parties"]
     sheet = book["À vérifier"]
     header = [cell.value for cell in sheet[1]]
     rows = [

@@ -175,7 +175,7 @@ def test_no_cell_of_the_workbook_is_a_formula(outdir):
                 assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate}"
                 if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
                     seen.add(sheet.title)
-    assert seen == {"À vérifier", "conventions", "montants", "signataires"}
+    assert seen == {"À vérifier", "conventions", "montants", "signataires", "parties"}
 
 
 def spreadsheet_cells(path) -> list[str]:
