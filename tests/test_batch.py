@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 
+import pytest
 from conftest import ROOT, SAMPLES
 
 from pipeline.batch import Options, run
@@ -190,3 +191,12 @@ def test_outputs_are_readable_by_others_as_plain_files_would_be(tmp_path):
     umask = os.umask(0o022)
     os.umask(umask)
     assert (tmp_path / "conventions.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_text_is_read_with_or_without_its_byte_order_mark(tmp_path, encoding):
+    text = SAMPLES[3].read_text(encoding="utf-8").replace("\n", "\r\n")
+    (tmp_path / "unicode.txt").write_bytes(text.encode(encoding))
+    summary = run([tmp_path / "unicode.txt"], tmp_path / "out", Options(jobs=1, use_spacy=False))
+    record = summary.records[0]
+    assert record["delegant"]["nom"] == "Délégation générale à l'emploi et à la formation professionnelle"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import time
 from dataclasses import dataclass
@@ -63,21 +64,46 @@ def read_file(path: Path, limits: Limits = Limits()) -> Document:
 
 
 def decode(raw: bytes) -> str:
-    """UTF-8 when it is, else the most likely legacy encoding (Windows-1252, Latin-1…)."""
-    if b"\x00" in raw[:4096]:
+    """UTF-8 when it is, UTF-16 when it says so or looks so, else the most likely legacy
+    encoding (Windows-1252, Latin-1…)."""
+    wide = utf16(raw)
+    if wide:
+        text = raw.decode(wide, errors="replace")
+    elif b"\x00" in raw[:4096]:
         raise UnreadableText("contenu binaire, pas du texte")
+    else:
+        text = narrow(raw)
+    if not looks_like_text(text):
+        raise UnreadableText("contenu binaire, pas du texte")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def utf16(raw: bytes) -> str | None:
+    """The UTF-16 codec of a text saved with its byte order mark, or without one but with a
+    zero byte beside nearly every character (Latin script: high bytes are zero)."""
+    if raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    sample = raw[:4096]
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 8:
+        return None
+    if odd.count(0) >= 0.7 * len(odd) and even.count(0) <= 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.7 * len(even) and odd.count(0) <= 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def narrow(raw: bytes) -> str:
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         from charset_normalizer import from_bytes
 
         guess = from_bytes(raw[:2_000_000]).best()
         if guess is None:
             raise UnreadableText("aucun encodage de texte ne convient à ce fichier") from None
-        text = raw.decode(guess.encoding, errors="replace")
-    if not looks_like_text(text):
-        raise UnreadableText("contenu binaire, pas du texte")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        return raw.decode(guess.encoding, errors="replace")
 
 
 def undo_mojibake(text: str) -> str:
