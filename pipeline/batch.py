@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -18,6 +20,7 @@ from pipeline.dataset.tables import tables
 from pipeline.dataset.write import write_atomic, write_dataset
 from pipeline.extract.checks import apply_checks
 from pipeline.model import Options, Outcome, as_dict
+from pipeline.outdir import OutputFolder
 from pipeline.patterns import Patterns, load_patterns
 from pipeline.read import SUFFIXES
 
@@ -28,6 +31,7 @@ class Summary:
     errors: list[dict] = field(default_factory=list)
     excerpts: dict[str, list] = field(default_factory=dict)  # by record id
     notices: list[str] = field(default_factory=list)  # corrections that could not be applied
+    kept: bool = False  # no convention read: the dataset already in the output folder was kept
 
     @property
     def line(self) -> str:
@@ -38,36 +42,112 @@ class Summary:
         return f"{len(self.records)} conventions extracted, {len(self.errors)} files not extracted{detail}"
 
 
-def collect(paths: list[Path]) -> list[Path]:
-    """The readable files under the given paths, recursively, in a stable order."""
-    files = []
+def collect(paths: list[Path]) -> tuple[list[Path], list[dict]]:
+    """The readable files under the given paths, recursively (symbolic links followed), in a
+    stable order; and an error line for each one that cannot be read as a file: a link that
+    loops or leads nowhere, a named pipe, a socket or a device with a readable suffix."""
+    files: list[Path] = []
+    skipped: list[dict] = []
     for path in paths:
         if path.is_dir():
-            files += [p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES]
+            status = path.stat()
+            walk(path, {(status.st_dev, status.st_ino)}, set(), files, skipped)
         else:
-            files.append(path)
-    return files
+            take(path, files, skipped)
+    return sorted(files), skipped
+
+
+def walk(folder: Path, ancestors: set, seen: set, files: list[Path], skipped: list[dict]) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as error:
+        skipped.append(not_read(folder, "unreadable", f"dossier illisible : {error.strerror}"))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            status = path.stat()
+        except OSError as error:
+            if entry.is_symlink() and path.suffix.lower() in SUFFIXES | {""}:
+                skipped.append(bad_link(path, error))
+            continue
+        if stat.S_ISDIR(status.st_mode):
+            folder_id = (status.st_dev, status.st_ino)
+            if folder_id in ancestors:
+                target = os.path.realpath(path)
+                message = f"lien symbolique en boucle : il ramène au dossier « {target} », déjà parcouru"
+                skipped.append(not_read(path, "symlink_loop", message))
+            elif folder_id not in seen:  # a second link to a folder: its files are read once
+                seen.add(folder_id)
+                walk(path, ancestors | {folder_id}, seen, files, skipped)
+        elif path.suffix.lower() in SUFFIXES:
+            take(path, files, skipped, status)
+
+
+def take(path: Path, files: list[Path], skipped: list[dict], status: os.stat_result | None = None) -> None:
+    try:
+        status = status or path.stat()
+    except OSError as error:
+        skipped.append(bad_link(path, error))
+        return
+    if stat.S_ISREG(status.st_mode):
+        files.append(path)
+    else:
+        skipped.append(special_file(path, status.st_mode))
+
+
+def bad_link(path: Path, error: OSError) -> dict:
+    if error.errno == errno.ELOOP:
+        return not_read(path, "symlink_loop", "lien symbolique en boucle : il ne mène à aucun fichier")
+    target = os.readlink(path) if path.is_symlink() else path
+    return not_read(path, "broken_link", f"lien symbolique cassé : « {target} » n'existe pas")
+
+
+SPECIAL = {
+    stat.S_IFIFO: "un tube nommé (FIFO)",
+    stat.S_IFSOCK: "une socket",
+    stat.S_IFCHR: "un périphérique",
+    stat.S_IFBLK: "un périphérique",
+}
+
+
+def special_file(path: Path, mode: int) -> dict:
+    kind = SPECIAL.get(stat.S_IFMT(mode), "un fichier spécial")
+    return not_read(path, "not_a_regular_file", f"{kind}, pas un fichier ordinaire : non lu")
+
+
+def not_read(path: Path, kind: str, message: str) -> dict:
+    return {"fichier": str(path), "type_erreur": kind, "message": message}
 
 
 def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summary:
-    files = collect(paths)
+    """Read every file under `paths` and write the dataset to `outdir`, in one step; a run that
+    reads no convention leaves a dataset already there as it was (`Summary.kept`)."""
+    files, skipped = collect(paths)
     correction_files = find_corrections(paths, options.corrections)
     corrections = [c for path in correction_files for c in read_corrections(path)]
-    cache = Cache(outdir / ".cache", settings(options)) if options.use_cache else None
-    keys = content_keys(files, cache)
-    run_key = whole_run_key(files, keys, correction_files, cache)
-    if run_key and (last := cache.last_run(run_key, outdir)):
-        records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
-        return Summary(records, last["errors"], notices=last["notices"])
-    patterns = load_patterns()
-    results = read_all(files, keys, cache, options, patterns)
-    summary = summarise([results[path] for path in files])
-    review = patterns["review"]
-    summary.notices = apply_corrections(summary.records, corrections)
-    for record in summary.records:
-        apply_checks(record, review)
-    outputs = publishable(summary, outdir, review, options.jobs or os.cpu_count() or 1)
+    with OutputFolder(outdir) as output:
+        cache = Cache(outdir / ".cache", settings(options)) if options.use_cache else None
+        keys = content_keys(files, cache)
+        run_key = whole_run_key(files, keys, correction_files, cache) if not skipped else None
+        if run_key and (last := cache.last_run(run_key, outdir)):
+            records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
+            return Summary(records, last["errors"], notices=last["notices"])
+        patterns = load_patterns()
+        results = read_all(files, keys, cache, options, patterns)
+        summary = summarise([results[path] for path in files])
+        summary.errors = skipped + summary.errors
+        if not summary.records and output.has_dataset():
+            summary.kept = True
+            return summary
+        review = patterns["review"]
+        summary.notices = apply_corrections(summary.records, corrections)
+        for record in summary.records:
+            apply_checks(record, review)
+        written = publishable(summary, output.building(), review, options.jobs or os.cpu_count() or 1)
+        output.commit(written)
     if run_key:
+        outputs = [outdir / path.name for path in written]
         cache.remember_run(run_key, outputs, {"errors": summary.errors, "notices": summary.notices})
     return summary
 
@@ -153,7 +233,7 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
     one job, the check and the workbook are done in processes of their own meanwhile.
     Returns the files written."""
     records, errors = summary.records, summary.errors
-    with ProcessPoolExecutor(2) if jobs > 1 else Inline() as side:
+    with side_pool() if jobs > 1 else Inline() as side:
         book = side.submit(workbook_bytes, records, review)
         outputs = write_dataset(records, errors, outdir)
         outputs += write_package(outdir, [r["fichier_source"] for r in records])
@@ -168,6 +248,12 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
     outputs.append(outdir / "conventions.xlsx")
     write_atomic(outputs[-1], content)
     return outputs
+
+
+def side_pool() -> ProcessPoolExecutor:
+    from pipeline.worker import die_with
+
+    return ProcessPoolExecutor(2, initializer=die_with, initargs=(os.getpid(),))
 
 
 def workbook_bytes(records: list[dict], review: dict) -> bytes:
@@ -215,7 +301,7 @@ def outcomes(files: list[Path], options: Options, patterns: Patterns) -> Iterato
     if not files:
         return
     # The extraction code loads only when a file needs reading: a cached re-run starts faster.
-    from pipeline.worker import process, start_worker
+    from pipeline.worker import memory_capped, process, start_pool_worker, start_worker
 
     cores = os.cpu_count() or 1
     jobs = min(options.jobs or cores, len(files))
@@ -224,9 +310,11 @@ def outcomes(files: list[Path], options: Options, patterns: Patterns) -> Iterato
     progress = Progress(len(files))
     if jobs <= 1:
         start_worker(options, patterns)
-        yield from progress.track(map(process, files))
+        with memory_capped(options.limits.max_memory_mb):
+            yield from progress.track(map(process, files))
         return
-    with ProcessPoolExecutor(jobs, initializer=start_worker, initargs=(options, patterns)) as pool:
+    initargs = (options, patterns, os.getpid())
+    with ProcessPoolExecutor(jobs, initializer=start_pool_worker, initargs=initargs) as pool:
         yield from progress.track(pool.map(process, files, chunksize=8))
 
 

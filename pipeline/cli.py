@@ -11,6 +11,7 @@ import click
 from pipeline.batch import run
 from pipeline.dataset.corrections import CorrectionError
 from pipeline.model import Limits, Options
+from pipeline.outdir import OutputError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,6 +37,12 @@ def cli(verbose: bool) -> None:
 @click.option("--max-text-mb", default=10.0, show_default=True, help="Larger text files are reported.")
 @click.option("--max-pages", default=200, show_default=True, help="Longer PDFs are reported, not read.")
 @click.option("--max-seconds", default=600.0, show_default=True, help="Time bound for reading one file.")
+@click.option(
+    "--max-memory-mb",
+    default=2048.0,
+    show_default=True,
+    help="Mémoire de chaque processus de lecture, en Mo (0 : sans limite) ; au-delà, le fichier est signalé.",
+)
 @click.option("--no-cache", is_flag=True, help="Read every file again, even unchanged.")
 @click.option("--no-spacy", is_flag=True, help="Decide person names by rules only (faster start).")
 @click.option(
@@ -44,22 +51,37 @@ def cli(verbose: bool) -> None:
     help="Corrections to apply (fichier_source,champ,valeur); default: corrections.csv in an input folder.",
 )
 def extract(
-    paths, outdir, jobs, max_mb, max_text_mb, max_pages, max_seconds, no_cache, no_spacy, corrections
+    paths,
+    outdir,
+    jobs,
+    max_mb,
+    max_text_mb,
+    max_pages,
+    max_seconds,
+    max_memory_mb,
+    no_cache,
+    no_spacy,
+    corrections,
 ) -> None:
     """Read conventions (.txt, .pdf, images) from files or folders; write the dataset to OUTDIR."""
-    limits = Limits(max_mb, max_text_mb, max_pages, max_seconds)
+    limits = Limits(max_mb, max_text_mb, max_pages, max_seconds, max_memory_mb=max_memory_mb)
     options = Options(limits, jobs, not no_spacy, not no_cache, corrections)
     try:
         summary = run(list(paths), outdir, options)
     except CorrectionError as error:
         raise click.UsageError(str(error)) from None
+    except OutputError as error:
+        click.echo(f"extract : {error}", err=True)
+        sys.exit(2)
     for error in summary.errors:
         click.echo(f"{error['fichier']}: {error['type_erreur']}: {error['message']}", err=True)
     for notice in summary.notices:
         click.echo(f"correction warning: {notice}", err=True)
     click.echo(summary.line)
     if not summary.records and not summary.errors:
-        click.echo("no readable file (.txt, .pdf, .png, .jpg, .tif) found", err=True)
+        click.echo("aucun fichier à lire (.txt, .pdf, .png, .jpg, .tif) n'a été trouvé", err=True)
+    if summary.kept:
+        click.echo(f"aucune convention lue : le jeu de données de « {outdir} » est laissé tel quel", err=True)
     sys.exit(1 if summary.errors or not summary.records else 0)
 
 

@@ -72,6 +72,7 @@ class Limits:
     max_seconds: float = 600.0
     dpi: int = 300
     ocr_workers: int = os.cpu_count() or 1
+    max_memory_mb: float = 2048.0  # per worker process; 0: no cap
 
 
 @dataclass(frozen=True, slots=True)

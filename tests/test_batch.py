@@ -110,7 +110,7 @@ def test_a_folder_with_no_readable_file_says_so(tmp_path):
     (tmp_path / "notes.docx").write_bytes(b"PK")
     result = CliRunner().invoke(cli, ["extract", str(tmp_path), "-o", str(tmp_path / "out"), "--no-spacy"])
     assert result.exit_code == 1
-    assert "no readable file" in result.output
+    assert "aucun fichier à lire" in result.output
 
 
 def test_a_rerun_on_unchanged_files_reads_them_from_the_cache(tmp_path, monkeypatch):
@@ -200,3 +200,115 @@ def test_a_utf16_text_is_read_with_or_without_its_byte_order_mark(tmp_path, enco
     summary = run([tmp_path / "unicode.txt"], tmp_path / "out", Options(jobs=1, use_spacy=False))
     record = summary.records[0]
     assert record["delegant"]["nom"] == "Délégation générale à l'emploi et à la formation professionnelle"
+
+
+def test_a_named_pipe_in_the_input_folder_is_reported_and_never_waited_on(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    shutil.copy(SAMPLES[0], inbox)
+    os.mkfifo(inbox / "tube.txt")
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "extract",
+        str(inbox),
+        "-o",
+        str(tmp_path / "out"),
+        "--no-spacy",
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    error = errors_of(tmp_path / "out")["tube.txt"]
+    assert (error["type_erreur"], error["message"]) == (
+        "not_a_regular_file",
+        "un tube nommé (FIFO), pas un fichier ordinaire : non lu",
+    )
+    assert len(json.loads((tmp_path / "out" / "conventions.json").read_text())) == 1
+
+
+def test_symbolic_links_that_loop_are_reported_and_linked_folders_read_once(tmp_path):
+    inbox = tmp_path / "in"
+    (inbox / "sous").mkdir(parents=True)
+    shutil.copy(SAMPLES[0], inbox / "sous")
+    (inbox / "sous" / "retour").symlink_to(inbox)
+    (inbox / "raccourci").symlink_to(inbox / "sous")
+    (inbox / "boucle.txt").symlink_to(inbox / "boucle.txt")
+    (inbox / "perdu.pdf").symlink_to(tmp_path / "absent.pdf")
+    summary = run([inbox], tmp_path / "out", Options(jobs=1, use_spacy=False))
+    assert len(summary.records) == 1
+    errors = errors_of(tmp_path / "out")
+    assert errors["retour"]["type_erreur"] == "symlink_loop"
+    assert (
+        errors["retour"]["message"]
+        == f"lien symbolique en boucle : il ramène au dossier « {inbox} », déjà parcouru"
+    )
+    assert errors["boucle.txt"]["type_erreur"] == "symlink_loop"
+    assert errors["perdu.pdf"]["type_erreur"] == "broken_link"
+    assert len(errors) == 3
+
+
+def huge_page_pdf(path) -> None:
+    """1.3 kB of PDF: one blank page of 14,400 × 14,400 points, 3.6 gigapixels at 300 dpi."""
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=(14400, 14400))
+    pdf.showPage()
+    pdf.save()
+
+
+def test_files_that_blow_up_in_memory_are_error_lines_and_the_run_stays_small(tmp_path):
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for index in range(3):
+        huge_page_pdf(inbox / f"immense{index}.pdf")
+    shutil.copy(SAMPLES[0], inbox)
+    peak = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    command = [sys.executable, "-c", peak, sys.executable, "-m", "pipeline", "extract", str(inbox)]
+    command += ["-o", str(tmp_path / "out"), "-j", "2", "--no-spacy", "--max-memory-mb", "1024"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert int(done.stdout.split()[-1]) < 1.5 * 2**20  # kB: no process went past 1.5 GB
+    errors = errors_of(tmp_path / "out")
+    assert len(errors) == 3
+    for index in range(3):
+        error = errors[f"immense{index}.pdf"]
+        assert error["type_erreur"] in ("memory_limit", "too_large"), error
+        assert "limite" in error["message"]
+    assert len(json.loads((tmp_path / "out" / "conventions.json").read_text())) == 1
+
+
+def data_mb() -> float:
+    """What RLIMIT_DATA counts for this process now, in MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmData:"))
+    return int(line.split()[1]) / 1024
+
+
+def test_the_memory_cap_turns_an_allocation_past_it_into_an_error_line(monkeypatch):
+    import pipeline.worker
+    from pipeline.model import Limits
+    from pipeline.patterns import load_patterns
+
+    def greedy(path, limits):
+        return bytearray(600 * 2**20)
+
+    monkeypatch.setattr(pipeline.worker, "read_file", greedy)
+    cap = round(data_mb() + 300)
+    pipeline.worker.start_worker(Options(limits=Limits(max_memory_mb=cap), use_spacy=False), load_patterns())
+    with pipeline.worker.memory_capped(cap):
+        outcome = pipeline.worker.process(SAMPLES[0])
+    assert outcome.error["type_erreur"] == "memory_limit"
+    assert outcome.error["message"] == (
+        f"la lecture demandait plus de mémoire que la limite de {cap} Mo par processus (--max-memory-mb)"
+    )
+    assert len(bytearray(600 * 2**20)) > 0  # the cap is lifted after the run
