@@ -6,10 +6,9 @@ import errno
 import json
 import os
 import stat
-import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.cache import Cache
@@ -19,7 +18,7 @@ from pipeline.dataset.review import write_review
 from pipeline.dataset.tables import tables
 from pipeline.dataset.write import write_atomic, write_dataset
 from pipeline.extract.checks import apply_checks
-from pipeline.model import Options, Outcome, as_dict
+from pipeline.model import Options, Outcome
 from pipeline.outdir import OutputFolder
 from pipeline.patterns import Patterns, load_patterns
 from pipeline.read import SUFFIXES
@@ -127,7 +126,8 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     correction_files = find_corrections(paths, options.corrections)
     corrections = [c for path in correction_files for c in read_corrections(path)]
     with OutputFolder(outdir) as output:
-        cache = Cache(outdir / ".cache", settings(options)) if options.use_cache else None
+        location = options.cache or outdir / ".cache"
+        cache = Cache(location, settings(options)) if options.use_cache else None
         keys = content_keys(files, cache)
         run_key = whole_run_key(files, keys, correction_files, cache) if not skipped else None
         if run_key and (last := cache.last_run(run_key, outdir)):
@@ -173,17 +173,19 @@ def whole_run_key(
 def read_all(
     files: list[Path], keys: dict[Path, str], cache: Cache | None, options: Options, patterns: Patterns
 ) -> dict:
-    """Each file's outcome: from the cache when its content was read before, else read now."""
+    """Each file's outcome: from the cache when its content was read before, else read now (and
+    cached by the worker that read it)."""
     results = {}
     for path, key in keys.items():
         hit = cache.get(key)
         if hit:
             results[path] = renamed(Outcome(**hit), path)
     todo = [path for path in files if path not in results]
-    for path, outcome in zip(todo, outcomes(todo, options, patterns), strict=True):
-        results[path] = outcome
-        if cache and path in keys and not internal(outcome):
-            cache.put(keys[path], as_dict(outcome))
+    # The extraction code loads only when a file needs reading: a cached re-run starts faster.
+    from pipeline.units import outcomes
+
+    for path, outcome in outcomes(todo, keys, options, patterns, cache.location if cache else None):
+        results[path] = renamed(outcome, path)
     return results
 
 
@@ -199,10 +201,6 @@ def renamed(outcome: Outcome, path: Path) -> Outcome:
         outcome.error["fichier"] = str(path)
     outcome.path = str(path)
     return outcome
-
-
-def internal(outcome: Outcome) -> bool:
-    return bool(outcome.error) and outcome.error["type_erreur"] == "internal_error"
 
 
 def summarise(results: list[Outcome]) -> Summary:
@@ -293,49 +291,3 @@ def validation_warnings(records: list[dict], problems: list[dict]) -> None:
 def record_of(records: list[dict], row: dict) -> dict | None:
     key = row.get("id") or row.get("convention_id")
     return next((r for r in records if r["id"] == key), None)
-
-
-def outcomes(files: list[Path], options: Options, patterns: Patterns) -> Iterator[Outcome]:
-    """Each file's outcome, in order, from one process or from a pool of them (forked: they
-    share the patterns loaded here)."""
-    if not files:
-        return
-    # The extraction code loads only when a file needs reading: a cached re-run starts faster.
-    from pipeline.worker import memory_capped, process, start_pool_worker, start_worker
-
-    cores = os.cpu_count() or 1
-    jobs = min(options.jobs or cores, len(files))
-    # The cores that files do not use go to the pages of a file being OCR'd.
-    options = replace(options, limits=replace(options.limits, ocr_workers=max(1, cores // jobs)))
-    progress = Progress(len(files))
-    if jobs <= 1:
-        start_worker(options, patterns)
-        with memory_capped(options.limits.max_memory_mb):
-            yield from progress.track(map(process, files))
-        return
-    initargs = (options, patterns, os.getpid())
-    with ProcessPoolExecutor(jobs, initializer=start_pool_worker, initargs=initargs) as pool:
-        yield from progress.track(pool.map(process, files, chunksize=8))
-
-
-class Progress:
-    """A progress bar on a terminal; otherwise a plain line at every tenth of the files."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.bar = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="file", desc="extract")
-
-    def track(self, results: Iterable[Outcome]) -> Iterator[Outcome]:
-        step = max(1, self.total // 10)
-        for done, outcome in enumerate(results, start=1):
-            if self.bar:
-                self.bar.update()
-            elif self.total >= 20 and (done % step == 0 or done == self.total):
-                print(f"extract: {done}/{self.total} files", file=sys.stderr)
-            yield outcome
-        if self.bar:
-            self.bar.close()

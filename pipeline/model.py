@@ -82,6 +82,8 @@ class Options:
     use_spacy: bool = True
     use_cache: bool = False
     corrections: Path | None = None  # else corrections.csv at the top of an input folder
+    cluster: str | None = None  # address of a Dask scheduler: units run on its workers
+    cache: str | None = None  # where outcomes are cached (folder or fsspec URL), else OUTPUT/.cache
 
 
 @dataclass(slots=True)

@@ -312,3 +312,59 @@ def test_the_memory_cap_turns_an_allocation_past_it_into_an_error_line(monkeypat
         f"la lecture demandait plus de mémoire que la limite de {cap} Mo par processus (--max-memory-mb)"
     )
     assert len(bytearray(600 * 2**20)) > 0  # the cap is lifted after the run
+
+
+def numbered_conventions(folder, count: int) -> None:
+    folder.mkdir()
+    for index in range(count):
+        text = SAMPLES[index % 5].read_text(encoding="utf-8")
+        (folder / f"c{index:03d}.txt").write_text(f"{text}\nRéférence {index}\n", encoding="utf-8")
+
+
+def test_a_worker_killed_mid_run_costs_nothing(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from pipeline.worker import children
+
+    numbered_conventions(tmp_path / "in", 200)
+    command = [sys.executable, "-m", "pipeline", "extract", str(tmp_path / "in"), "-o", str(tmp_path / "out")]
+    process = subprocess.Popen(
+        [*command, "-j", "2", "--no-spacy"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr.readline().startswith("extract: 20/200")
+    os.kill(children(process.pid)[0], signal.SIGKILL)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert len(json.loads((tmp_path / "out" / "conventions.json").read_text())) == 200
+
+
+def crashing_begin(path, key=None, split=False):
+    """A file that kills the process reading it, as a crash in a library would."""
+    import os
+    import signal
+
+    from pipeline.worker import begin
+
+    if "plante" in str(path):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return begin(path, key, split)
+
+
+def test_a_file_that_kills_its_worker_is_an_error_line_and_the_others_are_read(tmp_path, monkeypatch):
+    import pipeline.worker
+
+    monkeypatch.setitem(pipeline.worker.UNITS, "begin", crashing_begin)
+    numbered_conventions(tmp_path / "in", 12)
+    shutil.copy(SAMPLES[0], tmp_path / "in" / "plante.txt")
+    summary = run([tmp_path / "in"], tmp_path / "out", Options(jobs=2, use_spacy=False))
+    assert len(summary.records) == 12
+    error = errors_of(tmp_path / "out")["plante.txt"]
+    assert error["type_erreur"] == "worker_lost"
+    assert error["message"].startswith("le processus qui lisait ce fichier s'est arrêté net, deux fois")

@@ -34,13 +34,7 @@ class PageText:
 
 
 def read_file(path: Path, limits: Limits = Limits()) -> Document:
-    size = path.stat().st_size
-    if size == 0:
-        raise EmptyFile("fichier vide")
-    if size > limits.max_mb * 1e6:
-        raise TooLarge(
-            f"fichier de {size / 1e6:.1f} Mo, au-delà de la limite de {limits.max_mb:g} Mo (--max-mb)"
-        )
+    size = checked_size(path, limits)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         if size > limits.max_text_mb * 1e6:
@@ -61,6 +55,17 @@ def read_file(path: Path, limits: Limits = Limits()) -> Document:
     if suffix in IMAGE_SUFFIXES:
         return assemble(path.name, read_image_pages(path, limits))
     raise UnsupportedFormat(f"type de fichier non pris en charge : « {suffix} »")
+
+
+def checked_size(path: Path, limits: Limits) -> int:
+    size = path.stat().st_size
+    if size == 0:
+        raise EmptyFile("fichier vide")
+    if size > limits.max_mb * 1e6:
+        raise TooLarge(
+            f"fichier de {size / 1e6:.1f} Mo, au-delà de la limite de {limits.max_mb:g} Mo (--max-mb)"
+        )
+    return size
 
 
 def decode(raw: bytes) -> str:
@@ -126,9 +131,19 @@ def looks_like_text(text: str) -> bool:
 
 
 def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
+    deadline = time.monotonic() + limits.max_seconds
+    pages = pdf_text_layers(path, limits)
+    scanned = scanned_pages(pages)
+    if scanned:
+        for index, result in zip(scanned, ocr_pdf_pages(path, scanned, limits, deadline), strict=True):
+            pages[index] = result
+    return pages
+
+
+def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
+    """Each page's text layer; scanned pages have little or none (see scanned_pages)."""
     from pipeline.read.pdf import open_pdf, page_text
 
-    deadline = time.monotonic() + limits.max_seconds
     with open_pdf(path) as pdf:
         count = len(pdf.pages)
         if count > limits.max_pages:
@@ -139,11 +154,12 @@ def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
         for page in pdf.pages:
             pages.append(PageText(page_text(page), "text"))
             page.close()
-    scanned = [i for i, page in enumerate(pages) if len(page.text.strip()) < MIN_PAGE_CHARS]
-    if scanned:
-        for index, result in zip(scanned, ocr_pdf_pages(path, scanned, limits, deadline), strict=True):
-            pages[index] = result
     return pages
+
+
+def scanned_pages(pages: list[PageText]) -> list[int]:
+    """The indexes of the pages to read by OCR."""
+    return [i for i, page in enumerate(pages) if len(page.text.strip()) < MIN_PAGE_CHARS]
 
 
 def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: float) -> list[PageText]:
