@@ -33,9 +33,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check pipeline tests bench
 	$(VENV)/bin/ruff format --check pipeline tests bench
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-cluster.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-cluster.txt
 	touch $@
 
 system-deps:

@@ -12,6 +12,7 @@ from pipeline.batch import run
 from pipeline.dataset.corrections import CorrectionError
 from pipeline.model import Limits, Options
 from pipeline.outdir import OutputError
+from pipeline.units import ClusterUnavailable
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,6 +45,18 @@ def cli(verbose: bool) -> None:
     help="Mémoire de chaque processus de lecture, en Mo (0 : sans limite) ; au-delà, le fichier est signalé.",
 )
 @click.option("--no-cache", is_flag=True, help="Read every file again, even unchanged.")
+@click.option(
+    "--cache",
+    "cache_location",
+    help="Cache des fichiers déjà lus : un dossier (partagé par les machines d'une grappe) ou une "
+    "URL fsspec (s3://…) ; par défaut OUTDIR/.cache.",
+)
+@click.option(
+    "--cluster",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    help="Adresse d'un planificateur Dask (tcp://machine:8786) : les fichiers et les pages sont lus "
+    "par ses workers. Variable d'environnement : DASK_SCHEDULER_ADDRESS.",
+)
 @click.option("--no-spacy", is_flag=True, help="Decide person names by rules only (faster start).")
 @click.option(
     "--corrections",
@@ -60,17 +73,19 @@ def extract(
     max_seconds,
     max_memory_mb,
     no_cache,
+    cache_location,
+    cluster,
     no_spacy,
     corrections,
 ) -> None:
     """Read conventions (.txt, .pdf, images) from files or folders; write the dataset to OUTDIR."""
     limits = Limits(max_mb, max_text_mb, max_pages, max_seconds, max_memory_mb=max_memory_mb)
-    options = Options(limits, jobs, not no_spacy, not no_cache, corrections)
+    options = Options(limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location)
     try:
         summary = run(list(paths), outdir, options)
     except CorrectionError as error:
         raise click.UsageError(str(error)) from None
-    except OutputError as error:
+    except (OutputError, ClusterUnavailable) as error:
         click.echo(f"extract : {error}", err=True)
         sys.exit(2)
     for error in summary.errors:

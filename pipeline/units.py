@@ -23,6 +23,7 @@ from pipeline.patterns import Patterns
 
 # A scanned PDF's pages go to units of at most this many pages.
 MAX_PAGES_PER_UNIT = 4
+CONNECT_SECONDS = 20
 
 
 @dataclass(slots=True)
@@ -46,6 +47,10 @@ class Pages:
 
 class WorkerLost(Exception):
     """The process running a unit died (memory exhausted, a library crashed, killed)."""
+
+
+class ClusterUnavailable(Exception):
+    """No Dask cluster to run on: the message says why, in one French line."""
 
 
 def outcomes(
@@ -266,10 +271,19 @@ class Cluster(Runner):
     split = True
 
     def __init__(self, options: Options, cache: str | None):
-        from distributed import Client
-
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ClusterUnavailable(
+                "--cluster demande Dask : lancer « .venv/bin/pip install -r requirements-cluster.txt »"
+            ) from None
         self.options, self.cache = options, cache
-        self.client = Client(options.cluster, set_as_default=False)
+        try:
+            self.client = Client(options.cluster, set_as_default=False, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ClusterUnavailable(
+                f"impossible de joindre le planificateur Dask « {options.cluster} » : {error}"
+            ) from None
         threads = sum(self.client.nthreads().values()) or 1
         self.workers = threads
         self.window = 4 * threads
