@@ -368,3 +368,13 @@ def test_a_file_that_kills_its_worker_is_an_error_line_and_the_others_are_read(t
     error = errors_of(tmp_path / "out")["plante.txt"]
     assert error["type_erreur"] == "worker_lost"
     assert error["message"].startswith("le processus qui lisait ce fichier s'est arrêté net, deux fois")
+
+
+def test_control_characters_in_a_text_become_spaces_and_a_warning(tmp_path):
+    text = SAMPLES[0].read_text(encoding="utf-8").replace("Convention de", "Convention\x01de", 1)
+    (tmp_path / "controle.txt").write_text(text, encoding="utf-8")
+    summary = run([tmp_path / "controle.txt"], tmp_path / "out", Options(jobs=1, use_spacy=False))
+    record = summary.records[0]
+    assert "\x01" not in json.dumps(record, ensure_ascii=False)
+    assert "1 caractère(s) de contrôle remplacé(s) par des espaces" in record["warnings"]
+    assert (tmp_path / "out" / "conventions.xlsx").stat().st_size > 0
