@@ -23,7 +23,7 @@ from pipeline.dataset.tables import convention_id
 from pipeline.errors import NotAConvention, ReadError
 from pipeline.extract.nlp import LazyModel
 from pipeline.extract.record import extract_document
-from pipeline.model import Document, Options, Outcome, as_dict
+from pipeline.model import CONTROL, Document, Options, Outcome, as_dict
 from pipeline.patterns import Patterns
 from pipeline.read import read_file
 from pipeline.read.files import (
@@ -38,6 +38,8 @@ from pipeline.read.files import (
 
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
+# What a PDF library raises on a damaged file, past the checks made when it is opened.
+PDF_LIBRARIES = ("pdfminer", "pdfplumber", "pypdfium2")
 
 
 class Worker:
@@ -208,6 +210,8 @@ def guarded(path: Path, work: Callable[[], object]) -> object:
     except MemoryError:
         return failed(path, "memory_limit", over_memory(Worker.options.limits.max_memory_mb))
     except Exception as error:
+        if path.suffix.lower() in PDF_SUFFIXES and type(error).__module__.startswith(PDF_LIBRARIES):
+            return failed(path, "broken_pdf", f"PDF endommagé : {error}")
         log.exception("unexpected error on %s", path)
         return failed(path, "internal_error", f"{type(error).__name__}: {error}")
 
@@ -228,7 +232,7 @@ def over_memory(megabytes: float) -> str:
 
 
 def failed(path: Path, kind: str, error: object) -> Outcome:
-    message = " ".join(str(error).split()) or kind
+    message = " ".join(CONTROL.sub(" ", str(error)).split()) or kind
     return Outcome(str(path), error={"fichier": str(path), "type_erreur": kind, "message": message})
 
 
