@@ -277,7 +277,9 @@ class Cluster(Runner):
             raise ClusterUnavailable(
                 "--cluster demande Dask : lancer « .venv/bin/pip install -r requirements-cluster.txt »"
             ) from None
-        self.options, self.cache = options, cache
+        # A worker's threads (or processes) run units side by side: each reads its pages in turn.
+        self.options = replace(options, limits=replace(options.limits, ocr_workers=1))
+        self.cache = cache
         try:
             self.client = Client(options.cluster, set_as_default=False, timeout=CONNECT_SECONDS)
         except (OSError, TimeoutError, ValueError) as error:
