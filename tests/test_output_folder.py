@@ -90,10 +90,16 @@ def test_kills_at_random_points_leave_the_old_dataset_or_the_new_one_never_a_mix
     duration = time.monotonic() - start
     rng = random.Random(14)
     outcomes = set()
-    # Random points over the whole run, the last one after its end (the new dataset is whole).
-    for moment in [*(rng.uniform(0.3, duration) for _ in range(7)), duration * 1.5]:
+    # Random points over the whole run, then the instant the new folder has taken the old one's
+    # place (the run still has to put the cache back and remove the old folder).
+    for moment in [*(rng.uniform(0.3, duration) for _ in range(7)), "swapped"]:
         process = extract(new, "-o", out, "-j", "1", "--no-cache")
-        time.sleep(moment)
+        if moment == "swapped":
+            inode = out.stat().st_ino
+            while out.stat().st_ino == inode and process.poll() is None:
+                time.sleep(0.005)
+        else:
+            time.sleep(moment)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         if snapshot(out) == before:
