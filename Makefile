@@ -44,9 +44,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PIP) --no-deps --editable .
 	touch $@
 
-# Tests and tools, on top.
-$(DEV_STAMP): $(STAMP) requirements-dev.txt
-	$(PIP) -r requirements-dev.txt
+# Tests and tools, and the Dask cluster extra the tests exercise, on top.
+$(DEV_STAMP): $(STAMP) requirements-dev.txt requirements-cluster.txt
+	$(PIP) -r requirements-dev.txt -r requirements-cluster.txt
 	touch $@
 
 $(VALIDATA): requirements-validata.txt

@@ -1,3 +1,4 @@
 from bench.run import main
 
-main()
+if __name__ == "__main__":  # Dask worker processes import this module again
+    main()

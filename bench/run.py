@@ -8,10 +8,11 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.synth import corpus, scanned_pdf, text_pdf
+from pipeline.batch import Options, run
 from pipeline.dataset.write import write_atomic
 from pipeline.read import Limits, read_file
 
@@ -63,6 +64,7 @@ def run_bench(samples: list[Path], workdir: Path, count: int = 1000) -> str:
     text_rate, text_pages = pages_per_second(sorted(pdfs.glob("*.pdf")))
     scanned_pdf(texts[-1], workdir / "scan.pdf")
     ocr_rate, ocr_pages = pages_per_second([workdir / "scan.pdf"])
+    scheduled = scheduling_rows(texts, workdir / "scheduling")
     rows = [
         (
             "text documents per second, 1 job",
@@ -82,6 +84,7 @@ def run_bench(samples: list[Path], workdir: Path, count: int = 1000) -> str:
         ),
         ("text-PDF pages per second", f"{text_rate:.1f}", f"{text_pages} pages, pdfplumber"),
         ("OCR pages per second", f"{ocr_rate:.2f}", f"{ocr_pages} pages at 300 dpi, {cores} in parallel"),
+        *scheduled,
         review_row(workdir / "all" / "review.html", count),
     ]
     table = "\n".join(f"| {name} | {value} | {note} |" for name, value, note in rows)
@@ -89,6 +92,42 @@ def run_bench(samples: list[Path], workdir: Path, count: int = 1000) -> str:
         f"# Benchmark\n\nOn {cores} cores, whole processes from the command line (start-up included).\n\n"
         f"| measure | value | note |\n| --- | --- | --- |\n{table}\n"
     )
+
+
+def scheduling_rows(texts: list[str], workdir: Path, rounds: int = 2) -> list[tuple[str, str, str]]:
+    """OCR pages per second through the whole batch, on the same scanned PDFs: a pool of two
+    processes (--jobs 2), then a Dask cluster of two worker processes on this machine, one
+    thread each (started beforehand, as a cluster is); runs interleaved, the best of each kept."""
+    from distributed import LocalCluster
+
+    folder = workdir / "scans"
+    folder.mkdir(parents=True)
+    for number, text in enumerate(texts[:2]):
+        scanned_pdf(text, folder / f"scan{number}.pdf")
+    quick = Options(use_spacy=False, use_cache=False)
+    best = {"jobs": float("inf"), "cluster": float("inf")}
+    settings = {"dashboard_address": None, "worker_dashboard_address": None}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, **settings) as cluster:
+        modes = {"jobs": replace(quick, jobs=2), "cluster": replace(quick, cluster=cluster.scheduler_address)}
+        for _ in range(rounds):
+            for mode, options in modes.items():
+                start = time.perf_counter()
+                summary = run([folder], workdir / mode, options)
+                best[mode] = min(best[mode], time.perf_counter() - start)
+    pages = sum(len(record["pages"]) for record in summary.records)
+    jobs, cluster = pages / best["jobs"], pages / best["cluster"]
+    return [
+        (
+            "OCR pages per second, --jobs 2",
+            f"{jobs:.2f}",
+            f"{pages} scanned pages, whole batch, outputs included",
+        ),
+        (
+            "OCR pages per second, Dask LocalCluster, 2 workers",
+            f"{cluster:.2f}",
+            f"{cluster / jobs:.2f}× --jobs 2 on the same pages, interleaved runs",
+        ),
+    ]
 
 
 def review_row(html: Path, count: int) -> tuple[str, str, str]:

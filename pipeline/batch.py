@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import sys
-from collections.abc import Callable, Iterable, Iterator
+import stat
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.cache import Cache
@@ -17,7 +18,8 @@ from pipeline.dataset.review import write_review
 from pipeline.dataset.tables import tables
 from pipeline.dataset.write import write_atomic, write_dataset
 from pipeline.extract.checks import apply_checks
-from pipeline.model import Options, Outcome, as_dict
+from pipeline.model import Options, Outcome
+from pipeline.outdir import OutputFolder
 from pipeline.patterns import Patterns, load_patterns
 from pipeline.read import SUFFIXES
 
@@ -29,6 +31,7 @@ class Summary:
     excerpts: dict[str, list] = field(default_factory=dict)  # by record id
     notices: list[str] = field(default_factory=list)  # corrections that could not be applied
     corrections: list = field(default_factory=list)  # the rows read, for review.html to export again
+    kept: bool = False  # no convention read: the dataset already in the output folder was kept
 
     @property
     def line(self) -> str:
@@ -47,38 +50,115 @@ def counted(count: int, one: str, many: str) -> str:
     return f"{count} {one if count < 2 else many}"
 
 
-def collect(paths: list[Path]) -> list[Path]:
-    """The readable files under the given paths, recursively, in a stable order."""
-    files = []
+def collect(paths: list[Path]) -> tuple[list[Path], list[dict]]:
+    """The readable files under the given paths, recursively (symbolic links followed), in a
+    stable order; and an error line for each one that cannot be read as a file: a link that
+    loops or leads nowhere, a named pipe, a socket or a device with a readable suffix."""
+    files: list[Path] = []
+    skipped: list[dict] = []
     for path in paths:
         if path.is_dir():
-            files += [p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIXES]
+            status = path.stat()
+            walk(path, {(status.st_dev, status.st_ino)}, set(), files, skipped)
         else:
-            files.append(path)
-    return files
+            take(path, files, skipped)
+    return sorted(files), skipped
+
+
+def walk(folder: Path, ancestors: set, seen: set, files: list[Path], skipped: list[dict]) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as error:
+        skipped.append(not_read(folder, "illisible", f"dossier illisible : {error.strerror}"))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            status = path.stat()
+        except OSError as error:
+            if entry.is_symlink() and path.suffix.lower() in SUFFIXES | {""}:
+                skipped.append(bad_link(path, error))
+            continue
+        if stat.S_ISDIR(status.st_mode):
+            folder_id = (status.st_dev, status.st_ino)
+            if folder_id in ancestors:
+                target = os.path.realpath(path)
+                message = f"lien symbolique en boucle : il ramène au dossier « {target} », déjà parcouru"
+                skipped.append(not_read(path, "lien_en_boucle", message))
+            elif folder_id not in seen:  # a second link to a folder: its files are read once
+                seen.add(folder_id)
+                walk(path, ancestors | {folder_id}, seen, files, skipped)
+        elif path.suffix.lower() in SUFFIXES:
+            take(path, files, skipped, status)
+
+
+def take(path: Path, files: list[Path], skipped: list[dict], status: os.stat_result | None = None) -> None:
+    try:
+        status = status or path.stat()
+    except OSError as error:
+        skipped.append(bad_link(path, error))
+        return
+    if stat.S_ISREG(status.st_mode):
+        files.append(path)
+    else:
+        skipped.append(special_file(path, status.st_mode))
+
+
+def bad_link(path: Path, error: OSError) -> dict:
+    if error.errno == errno.ELOOP:
+        return not_read(path, "lien_en_boucle", "lien symbolique en boucle : il ne mène à aucun fichier")
+    target = os.readlink(path) if path.is_symlink() else path
+    return not_read(path, "lien_casse", f"lien symbolique cassé : « {target} » n'existe pas")
+
+
+SPECIAL = {
+    stat.S_IFIFO: "un tube nommé (FIFO)",
+    stat.S_IFSOCK: "une socket",
+    stat.S_IFCHR: "un périphérique",
+    stat.S_IFBLK: "un périphérique",
+}
+
+
+def special_file(path: Path, mode: int) -> dict:
+    kind = SPECIAL.get(stat.S_IFMT(mode), "un fichier spécial")
+    return not_read(path, "pas_un_fichier_ordinaire", f"{kind}, pas un fichier ordinaire : non lu")
+
+
+def not_read(path: Path, kind: str, message: str) -> dict:
+    return {"fichier": str(path), "type_erreur": kind, "message": message}
 
 
 def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summary:
-    files = collect(paths)
+    """Read every file under `paths` and write the dataset to `outdir`, in one step; a run that
+    reads no convention leaves a dataset already there as it was (`Summary.kept`)."""
+    files, skipped = collect(paths)
     correction_files = find_corrections(paths, options.corrections)
     corrections = [c for path in correction_files for c in read_corrections(path)]
-    cache = Cache(outdir / ".cache", settings(options)) if options.use_cache else None
-    keys = content_keys(files, cache)
-    run_key = whole_run_key(files, keys, correction_files, cache)
-    if run_key and (last := cache.last_run(run_key, outdir)):
-        records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
-        return Summary(records, last["errors"], notices=last["notices"])
-    patterns = load_patterns()
-    results = read_all(files, keys, cache, options, patterns)
-    summary = summarise([results[path] for path in files])
-    review = patterns["review"]
-    summary.notices = apply_corrections(summary.records, corrections)
-    summary.corrections = corrections
-    for record in summary.records:
-        apply_checks(record, review)
-        drop_answered(record, review)
-    outputs = publishable(summary, outdir, review, options.jobs or os.cpu_count() or 1)
+    with OutputFolder(outdir) as output:
+        location = options.cache or outdir / ".cache"
+        cache = Cache(location, settings(options)) if options.use_cache else None
+        keys = content_keys(files, cache)
+        run_key = whole_run_key(files, keys, correction_files, cache) if not skipped else None
+        if run_key and (last := cache.last_run(run_key, outdir)):
+            records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
+            return Summary(records, last["errors"], notices=last["notices"])
+        patterns = load_patterns()
+        results = read_all(files, keys, cache, options, patterns)
+        summary = summarise([results[path] for path in files])
+        summary.errors = skipped + summary.errors
+        if not summary.records and output.has_dataset():
+            summary.kept = True
+            return summary
+        review = patterns["review"]
+        summary.notices = apply_corrections(summary.records, corrections)
+        summary.corrections = corrections
+        for record in summary.records:
+            apply_checks(record, review)
+            drop_answered(record, review)
+        written = publishable(summary, output.building(), review, options.jobs or os.cpu_count() or 1)
+        output.commit(written)
     if run_key:
+        outputs = [outdir / path.name for path in written]
         cache.remember_run(run_key, outputs, {"errors": summary.errors, "notices": summary.notices})
     return summary
 
@@ -104,17 +184,19 @@ def whole_run_key(
 def read_all(
     files: list[Path], keys: dict[Path, str], cache: Cache | None, options: Options, patterns: Patterns
 ) -> dict:
-    """Each file's outcome: from the cache when its content was read before, else read now."""
+    """Each file's outcome: from the cache when its content was read before, else read now (and
+    cached by the worker that read it)."""
     results = {}
     for path, key in keys.items():
         hit = cache.get(key)
         if hit:
             results[path] = renamed(Outcome(**hit), path)
     todo = [path for path in files if path not in results]
-    for path, outcome in zip(todo, outcomes(todo, options, patterns), strict=True):
-        results[path] = outcome
-        if cache and path in keys and not internal(outcome):
-            cache.put(keys[path], as_dict(outcome))
+    # The extraction code loads only when a file needs reading: a cached re-run starts faster.
+    from pipeline.units import outcomes
+
+    for path, outcome in outcomes(todo, keys, options, patterns, cache.location if cache else None):
+        results[path] = renamed(outcome, path)
     return results
 
 
@@ -130,10 +212,6 @@ def renamed(outcome: Outcome, path: Path) -> Outcome:
         outcome.error["fichier"] = str(path)
     outcome.path = str(path)
     return outcome
-
-
-def internal(outcome: Outcome) -> bool:
-    return bool(outcome.error) and outcome.error["type_erreur"] == "erreur_interne"
 
 
 def summarise(results: list[Outcome]) -> Summary:
@@ -164,7 +242,7 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
     one job, the check and the workbook are done in processes of their own meanwhile.
     Returns the files written."""
     records, errors = summary.records, summary.errors
-    with ProcessPoolExecutor(2) if jobs > 1 else Inline() as side:
+    with side_pool() if jobs > 1 else Inline() as side:
         book = side.submit(workbook_bytes, records, review)
         outputs = write_dataset(records, errors, outdir)
         outputs += write_package(outdir, [r["fichier_source"] for r in records])
@@ -181,6 +259,12 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
     outputs.append(outdir / "conventions.xlsx")
     write_atomic(outputs[-1], content)
     return outputs
+
+
+def side_pool() -> ProcessPoolExecutor:
+    from pipeline.worker import die_with
+
+    return ProcessPoolExecutor(2, initializer=die_with, initargs=(os.getpid(),))
 
 
 def workbook_bytes(records: list[dict], review: dict) -> bytes:
@@ -220,47 +304,3 @@ def validation_warnings(records: list[dict], problems: list[dict]) -> None:
 def record_of(records: list[dict], row: dict) -> dict | None:
     key = row.get("id") or row.get("convention_id")
     return next((r for r in records if r["id"] == key), None)
-
-
-def outcomes(files: list[Path], options: Options, patterns: Patterns) -> Iterator[Outcome]:
-    """Each file's outcome, in order, from one process or from a pool of them (forked: they
-    share the patterns loaded here)."""
-    if not files:
-        return
-    # The extraction code loads only when a file needs reading: a cached re-run starts faster.
-    from pipeline.worker import process, start_worker
-
-    cores = os.cpu_count() or 1
-    jobs = min(options.jobs or cores, len(files))
-    # The cores that files do not use go to the pages of a file being OCR'd.
-    options = replace(options, limits=replace(options.limits, ocr_workers=max(1, cores // jobs)))
-    progress = Progress(len(files))
-    if jobs <= 1:
-        start_worker(options, patterns)
-        yield from progress.track(map(process, files))
-        return
-    with ProcessPoolExecutor(jobs, initializer=start_worker, initargs=(options, patterns)) as pool:
-        yield from progress.track(pool.map(process, files, chunksize=8))
-
-
-class Progress:
-    """A progress bar on a terminal; otherwise a plain line at every tenth of the files."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.bar = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit=" fichiers", desc="extraction")
-
-    def track(self, results: Iterable[Outcome]) -> Iterator[Outcome]:
-        step = max(1, self.total // 10)
-        for done, outcome in enumerate(results, start=1):
-            if self.bar:
-                self.bar.update()
-            elif self.total >= 20 and (done % step == 0 or done == self.total):
-                print(f"extraction : {done}/{self.total} fichiers", file=sys.stderr)
-            yield outcome
-        if self.bar:
-            self.bar.close()

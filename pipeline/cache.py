@@ -1,10 +1,12 @@
 """A cache of outcomes keyed on each file's content and on the code and patterns that read it,
-so that a re-run on an unchanged folder reads nothing again."""
+so that a re-run on an unchanged folder reads nothing again. It lives in a folder (OUTPUT/.cache
+by default, or one shared by the machines of a cluster) or behind an fsspec URL (s3://…)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from functools import cache
 from pathlib import Path
 
@@ -31,14 +33,66 @@ def signature(path: Path) -> list[int]:
     return [status.st_size, status.st_mtime_ns]
 
 
+class Folder:
+    """Entries as files of a folder, each written whole (a temporary file, then a rename), so
+    that two processes writing the same entry at once leave one of them, never a mix."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            return (self.folder / name).read_bytes()
+        except OSError:
+            return None
+
+    def write(self, name: str, data: bytes) -> None:
+        write_atomic(self.folder / name, data)
+
+
+class Remote:
+    """Entries behind an fsspec URL; each written under a name of its own, then moved."""
+
+    def __init__(self, url: str):
+        import fsspec
+
+        self.fs, self.root = fsspec.core.url_to_fs(url)
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            return self.fs.cat_file(f"{self.root}/{name}")
+        except (OSError, FileNotFoundError):
+            return None
+
+    def write(self, name: str, data: bytes) -> None:
+        target = f"{self.root}/{name}"
+        temporary = f"{target}.{uuid.uuid4().hex}.tmp"
+        self.fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        self.fs.pipe_file(temporary, data)
+        self.fs.mv(temporary, target)
+
+
+def entry(key: str) -> str:
+    """Where the outcome of a file with this content key is kept."""
+    return f"{key[:2]}/{key}.json"
+
+
+def store(location: str | Path) -> Folder | Remote:
+    text = str(location)
+    if "://" in text and not text.startswith("file://"):
+        return Remote(text)
+    return Folder(text.removeprefix("file://"))
+
+
 class Cache:
-    def __init__(self, folder: Path, settings: str):
-        self.folder = folder
+    def __init__(self, location: str | Path, settings: str):
+        self.location = str(location)
+        self.store = store(location)
         # What a file's content is hashed with: the code, and the options that change a result.
         self.prefix = f"{code_version()}|{settings}|".encode()
         # Content keys of files already hashed, by path, while their size and time are unchanged.
-        self.known_path = folder / f"known-{hashlib.sha256(self.prefix).hexdigest()[:16]}.json"
-        self.known = self.read(self.known_path) or {}
+        self.known_name = f"known-{hashlib.sha256(self.prefix).hexdigest()[:16]}.json"
+        self.known = self.read(self.known_name) or {}
 
     def key(self, path: Path) -> str:
         seen = signature(path)
@@ -54,13 +108,13 @@ class Cache:
     def remember_keys(self, paths: list[Path]) -> None:
         """Keep the keys of this run's files (and of those only) for the next run."""
         kept = {str(path): self.known[str(path)] for path in paths if str(path) in self.known}
-        write_atomic(self.known_path, json.dumps(kept))
+        self.write(self.known_name, kept)
 
     def get(self, key: str) -> dict | None:
-        return self.read(self.folder / key[:2] / f"{key}.json")
+        return self.read(entry(key))
 
     def put(self, key: str, value: dict) -> None:
-        write_atomic(self.folder / key[:2] / f"{key}.json", json.dumps(value, ensure_ascii=False))
+        self.write(entry(key), value)
 
     def run_key(self, keys: list[tuple[str, str]], extra: bytes = b"") -> str:
         """One key for a whole run: its files, in order, with their content keys."""
@@ -72,7 +126,7 @@ class Cache:
     def last_run(self, run_key: str, outdir: Path) -> dict | None:
         """What the last run reported, when it read the same files and left outputs that are
         still untouched; None when the run has to be done again."""
-        manifest = self.read(self.folder / "run.json")
+        manifest = self.read("run.json")
         if not manifest or manifest["key"] != run_key:
             return None
         for name, seen in manifest["outputs"].items():
@@ -87,11 +141,14 @@ class Cache:
             "outputs": {path.name: signature(path) for path in outputs},
             "report": report,
         }
-        write_atomic(self.folder / "run.json", json.dumps(manifest, ensure_ascii=False))
+        self.write("run.json", manifest)
 
-    @staticmethod
-    def read(path: Path) -> dict | None:
+    def read(self, name: str) -> dict | None:
+        data = self.store.read(name)
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return json.loads(data) if data is not None else None
+        except ValueError:
             return None
+
+    def write(self, name: str, value: object) -> None:
+        self.store.write(name, json.dumps(value, ensure_ascii=False).encode("utf-8"))

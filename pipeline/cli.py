@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -17,6 +15,8 @@ from pipeline.batch import Summary, run
 from pipeline.dataset.corrections import CorrectionError
 from pipeline.french import speak_french
 from pipeline.model import Limits, Options
+from pipeline.outdir import OutputError, reason
+from pipeline.units import ClusterUnavailable
 
 speak_french()  # before the commands below are declared: their help is built as they are
 
@@ -29,17 +29,6 @@ FREQUENCIES = {
     "trimestrielle": "quarterly",
     "mensuelle": "monthly",
     "inconnue": "unknown",
-}
-REASONS = {
-    errno.EACCES: "permission refusée",
-    errno.EPERM: "opération non permise",
-    errno.EROFS: "support en lecture seule",
-    errno.ENOSPC: "disque plein",
-    errno.EDQUOT: "quota disque atteint",
-    errno.ENOTDIR: "un élément du chemin est un fichier",
-    errno.EISDIR: "c'est un dossier",
-    errno.ENAMETOOLONG: "nom trop long",
-    errno.ENOENT: "chemin introuvable",
 }
 
 
@@ -115,7 +104,29 @@ def be_verbose(settings: dict) -> None:
     show_default=True,
     help="Temps maximal de lecture d'un fichier.",
 )
+@click.option(
+    "--max-memory-mb",
+    default=2048,
+    type=float,
+    metavar="Mo",
+    show_default=True,
+    help="Mémoire de chaque processus de lecture (0 : sans limite) ; au-delà, le fichier est signalé.",
+)
 @click.option("--no-cache", is_flag=True, help="Relire chaque fichier, même inchangé.")
+@click.option(
+    "--cache",
+    "cache_location",
+    metavar="DOSSIER|URL",
+    help="Cache des fichiers déjà lus : un dossier (partagé par les machines d'une grappe) ou une "
+    "URL fsspec (s3://…) ; par défaut DOSSIER/.cache.",
+)
+@click.option(
+    "--cluster",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    metavar="ADRESSE",
+    help="Adresse d'un planificateur Dask (tcp://machine:8786) : les fichiers et les pages sont lus "
+    "par ses workers. Variable d'environnement : DASK_SCHEDULER_ADDRESS.",
+)
 @click.option(
     "--no-spacy", is_flag=True, help="Reconnaître les noms par les règles seules (démarrage rapide)."
 )
@@ -137,7 +148,10 @@ def extract(
     max_text_mb,
     max_pages,
     max_seconds,
+    max_memory_mb,
     no_cache,
+    cache_location,
+    cluster,
     no_spacy,
     corrections,
     verbose,
@@ -146,13 +160,12 @@ def extract(
     données dans DOSSIER."""
     if verbose:
         be_verbose(settings)
-    check_output(outdir)
-    limits = Limits(max_mb, max_text_mb, max_pages, max_seconds)
-    options = Options(limits, jobs, not no_spacy, not no_cache, corrections)
+    limits = Limits(max_mb, max_text_mb, max_pages, max_seconds, max_memory_mb=max_memory_mb)
+    options = Options(limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location)
     started = time.monotonic()
     try:
         summary = run(list(paths), outdir, options)
-    except CorrectionError as error:
+    except (CorrectionError, OutputError, ClusterUnavailable) as error:
         raise Refused(str(error)) from None
     except OSError as error:
         raise click.ClickException(f"écriture impossible dans « {outdir} » : {reason(error)}") from None
@@ -165,27 +178,9 @@ def extract(
     click.echo(summary.line)
     if not summary.records and not summary.errors:
         click.echo("aucun fichier lisible (.txt, .pdf, .png, .jpg, .tif) trouvé", err=True)
+    if summary.kept:
+        click.echo(f"aucune convention lue : le jeu de données de « {outdir} » est laissé tel quel", err=True)
     sys.exit(1 if summary.errors or not summary.records else 0)
-
-
-def check_output(outdir: Path) -> None:
-    """Refuse, in one line, an output that is a file or a folder that cannot be written to,
-    before any file is read."""
-    if outdir.exists() and not outdir.is_dir():
-        raise Refused(f"-o « {outdir} » est un fichier : il faut un dossier")
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=outdir):
-            pass
-    except OSError as error:
-        raise Refused(f"-o « {outdir} » : impossible d'y écrire ({reason(error)})") from None
-
-
-def reason(error: OSError) -> str:
-    known = REASONS.get(error.errno)
-    if known:
-        return known
-    return f"erreur système {errno.errorcode.get(error.errno, error.errno)}"
 
 
 def describe(summary: Summary, outdir: Path, seconds: float) -> None:

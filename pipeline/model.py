@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -42,6 +43,11 @@ class Document:
     lower: str = ""  # plain in lower case, same length and offsets
 
     def __post_init__(self) -> None:
+        controls = len(CONTROL.findall(self.text))
+        if controls:
+            self.text = CONTROL.sub(" ", self.text)
+            self.warnings.append(f"{controls} caractère(s) de contrôle remplacé(s) par des espaces")
+            self.plain = ""
         if not self.plain:
             self.plain = blank_markup(self.text)
         self.lower = lower_in_place(self.plain)
@@ -72,6 +78,7 @@ class Limits:
     max_seconds: float = 600.0
     dpi: int = 300
     ocr_workers: int = os.cpu_count() or 1
+    max_memory_mb: float = 2048.0  # per worker process; 0: no cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,8 @@ class Options:
     use_spacy: bool = True
     use_cache: bool = False
     corrections: Path | None = None  # else corrections.csv at the top of an input folder
+    cluster: str | None = None  # address of a Dask scheduler: units run on its workers
+    cache: str | None = None  # where outcomes are cached (folder or fsspec URL), else OUTPUT/.cache
 
 
 @dataclass(slots=True)
@@ -92,6 +101,8 @@ class Outcome:
 
 
 MARKUP = ("**", "<i>", "</i>", "<b>", "</b>")
+# Control characters no document means (tabs and line ends aside): spreadsheets refuse them.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def blank_markup(text: str) -> str:

@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 
+import pytest
 from conftest import ROOT, SAMPLES
 
 from pipeline.batch import Options, run
@@ -190,3 +191,190 @@ def test_outputs_are_readable_by_others_as_plain_files_would_be(tmp_path):
     umask = os.umask(0o022)
     os.umask(umask)
     assert (tmp_path / "conventions.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_text_is_read_with_or_without_its_byte_order_mark(tmp_path, encoding):
+    text = SAMPLES[3].read_text(encoding="utf-8").replace("\n", "\r\n")
+    (tmp_path / "unicode.txt").write_bytes(text.encode(encoding))
+    summary = run([tmp_path / "unicode.txt"], tmp_path / "out", Options(jobs=1, use_spacy=False))
+    record = summary.records[0]
+    assert record["delegant"]["nom"] == "Délégation générale à l'emploi et à la formation professionnelle"
+
+
+def test_a_named_pipe_in_the_input_folder_is_reported_and_never_waited_on(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    shutil.copy(SAMPLES[0], inbox)
+    os.mkfifo(inbox / "tube.txt")
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "extract",
+        str(inbox),
+        "-o",
+        str(tmp_path / "out"),
+        "--no-spacy",
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    error = errors_of(tmp_path / "out")["tube.txt"]
+    assert (error["type_erreur"], error["message"]) == (
+        "pas_un_fichier_ordinaire",
+        "un tube nommé (FIFO), pas un fichier ordinaire : non lu",
+    )
+    assert len(json.loads((tmp_path / "out" / "conventions.json").read_text())) == 1
+
+
+def test_symbolic_links_that_loop_are_reported_and_linked_folders_read_once(tmp_path):
+    inbox = tmp_path / "in"
+    (inbox / "sous").mkdir(parents=True)
+    shutil.copy(SAMPLES[0], inbox / "sous")
+    (inbox / "sous" / "retour").symlink_to(inbox)
+    (inbox / "raccourci").symlink_to(inbox / "sous")
+    (inbox / "boucle.txt").symlink_to(inbox / "boucle.txt")
+    (inbox / "perdu.pdf").symlink_to(tmp_path / "absent.pdf")
+    summary = run([inbox], tmp_path / "out", Options(jobs=1, use_spacy=False))
+    assert len(summary.records) == 1
+    errors = errors_of(tmp_path / "out")
+    assert errors["retour"]["type_erreur"] == "lien_en_boucle"
+    assert (
+        errors["retour"]["message"]
+        == f"lien symbolique en boucle : il ramène au dossier « {inbox} », déjà parcouru"
+    )
+    assert errors["boucle.txt"]["type_erreur"] == "lien_en_boucle"
+    assert errors["perdu.pdf"]["type_erreur"] == "lien_casse"
+    assert len(errors) == 3
+
+
+def huge_page_pdf(path) -> None:
+    """1.3 kB of PDF: one blank page of 14,400 × 14,400 points, 3.6 gigapixels at 300 dpi."""
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=(14400, 14400))
+    pdf.showPage()
+    pdf.save()
+
+
+def test_files_that_blow_up_in_memory_are_error_lines_and_the_run_stays_small(tmp_path):
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for index in range(3):
+        huge_page_pdf(inbox / f"immense{index}.pdf")
+    shutil.copy(SAMPLES[0], inbox)
+    peak = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    command = [sys.executable, "-c", peak, sys.executable, "-m", "pipeline", "extract", str(inbox)]
+    command += ["-o", str(tmp_path / "out"), "-j", "2", "--no-spacy", "--max-memory-mb", "1024"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert int(done.stdout.split()[-1]) < 1.5 * 2**20  # kB: no process went past 1.5 GB
+    errors = errors_of(tmp_path / "out")
+    assert len(errors) == 3
+    for index in range(3):
+        error = errors[f"immense{index}.pdf"]
+        assert error["type_erreur"] in ("memoire_depassee", "trop_volumineux"), error
+        assert "limite" in error["message"]
+    assert len(json.loads((tmp_path / "out" / "conventions.json").read_text())) == 1
+
+
+def data_mb() -> float:
+    """What RLIMIT_DATA counts for this process now, in MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        line = next(line for line in status if line.startswith("VmData:"))
+    return int(line.split()[1]) / 1024
+
+
+def test_the_memory_cap_turns_an_allocation_past_it_into_an_error_line(monkeypatch):
+    import pipeline.worker
+    from pipeline.model import Limits
+    from pipeline.patterns import load_patterns
+
+    def greedy(path, limits):
+        return bytearray(600 * 2**20)
+
+    monkeypatch.setattr(pipeline.worker, "read_file", greedy)
+    cap = round(data_mb() + 300)
+    pipeline.worker.start_worker(Options(limits=Limits(max_memory_mb=cap), use_spacy=False), load_patterns())
+    with pipeline.worker.memory_capped(cap):
+        outcome = pipeline.worker.process(SAMPLES[0])
+    assert outcome.error["type_erreur"] == "memoire_depassee"
+    assert outcome.error["message"] == (
+        f"la lecture demandait plus de mémoire que la limite de {cap} Mo par processus (--max-memory-mb)"
+    )
+    assert len(bytearray(600 * 2**20)) > 0  # the cap is lifted after the run
+
+
+def numbered_conventions(folder, count: int) -> None:
+    folder.mkdir()
+    for index in range(count):
+        text = SAMPLES[index % 5].read_text(encoding="utf-8")
+        (folder / f"c{index:03d}.txt").write_text(f"{text}\nRéférence {index}\n", encoding="utf-8")
+
+
+def test_a_worker_killed_mid_run_costs_nothing(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from pipeline.worker import children
+
+    numbered_conventions(tmp_path / "in", 200)
+    command = [sys.executable, "-m", "pipeline", "extract", str(tmp_path / "in"), "-o", str(tmp_path / "out")]
+    process = subprocess.Popen(
+        [*command, "-j", "2", "--no-spacy"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr.readline().startswith("extract: 20/200")
+    os.kill(children(process.pid)[0], signal.SIGKILL)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert len(json.loads((tmp_path / "out" / "conventions.json").read_text())) == 200
+
+
+def crashing_begin(path, key=None, split=False):
+    """A file that kills the process reading it, as a crash in a library would."""
+    import os
+    import signal
+
+    from pipeline.worker import begin
+
+    if "plante" in str(path):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return begin(path, key, split)
+
+
+def test_a_file_that_kills_its_worker_is_an_error_line_and_the_others_are_read(tmp_path, monkeypatch):
+    import pipeline.worker
+
+    monkeypatch.setitem(pipeline.worker.UNITS, "begin", crashing_begin)
+    numbered_conventions(tmp_path / "in", 12)
+    shutil.copy(SAMPLES[0], tmp_path / "in" / "plante.txt")
+    summary = run([tmp_path / "in"], tmp_path / "out", Options(jobs=2, use_spacy=False))
+    assert len(summary.records) == 12
+    error = errors_of(tmp_path / "out")["plante.txt"]
+    assert error["type_erreur"] == "processus_perdu"
+    assert error["message"].startswith("le processus qui lisait ce fichier s'est arrêté net, deux fois")
+
+
+def test_control_characters_in_a_text_become_spaces_and_a_warning(tmp_path):
+    text = SAMPLES[0].read_text(encoding="utf-8").replace("Convention de", "Convention\x01de", 1)
+    (tmp_path / "controle.txt").write_text(text, encoding="utf-8")
+    summary = run([tmp_path / "controle.txt"], tmp_path / "out", Options(jobs=1, use_spacy=False))
+    record = summary.records[0]
+    assert "\x01" not in json.dumps(record, ensure_ascii=False)
+    assert "1 caractère(s) de contrôle remplacé(s) par des espaces" in record["warnings"]
+    assert (tmp_path / "out" / "conventions.xlsx").stat().st_size > 0

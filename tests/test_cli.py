@@ -57,7 +57,8 @@ def refused(args: list[str]) -> list[str]:
 def test_an_output_that_is_a_file_is_refused_in_one_line(tmp_path):
     (tmp_path / "sortie.csv").write_text("déjà là", encoding="utf-8")
     assert refused(["-o", str(tmp_path / "sortie.csv")]) == [
-        f"Erreur : -o « {tmp_path / 'sortie.csv'} » est un fichier : il faut un dossier"
+        f"Erreur : « {tmp_path / 'sortie.csv'} » est un fichier, pas un dossier : "
+        "choisir un dossier de sortie (-o)"
     ]
     assert (tmp_path / "sortie.csv").read_text(encoding="utf-8") == "déjà là"
 
@@ -66,7 +67,8 @@ def test_an_output_inside_a_file_is_refused_in_one_line(tmp_path):
     (tmp_path / "sortie.csv").write_text("déjà là", encoding="utf-8")
     target = tmp_path / "sortie.csv" / "dossier"
     assert refused(["-o", str(target)]) == [
-        f"Erreur : -o « {target} » : impossible d'y écrire (un élément du chemin est un fichier)"
+        f"Erreur : impossible d'écrire dans « {target.parent} » (un élément du chemin est un fichier) : "
+        "choisir un dossier de sortie accessible en écriture (-o)"
     ]
 
 
@@ -85,5 +87,5 @@ def read_only_folder(tmp_path) -> Path:
 def test_an_output_that_cannot_be_written_is_refused_in_one_line(tmp_path):
     target = read_only_folder(tmp_path)
     [line] = refused(["-o", str(target)])
-    assert line.startswith(f"Erreur : -o « {target} » : impossible d'y écrire (")
+    assert line.startswith(f"Erreur : impossible d'écrire dans « {target.parent} » (")
     assert "Traceback" not in line

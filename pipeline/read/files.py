@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import time
 from dataclasses import dataclass
@@ -33,13 +34,7 @@ class PageText:
 
 
 def read_file(path: Path, limits: Limits = Limits()) -> Document:
-    size = path.stat().st_size
-    if size == 0:
-        raise EmptyFile("fichier vide")
-    if size > limits.max_mb * 1e6:
-        raise TooLarge(
-            f"fichier de {size / 1e6:.1f} Mo, au-delà de la limite de {limits.max_mb:g} Mo (--max-mb)"
-        )
+    size = checked_size(path, limits)
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         if size > limits.max_text_mb * 1e6:
@@ -62,22 +57,58 @@ def read_file(path: Path, limits: Limits = Limits()) -> Document:
     raise UnsupportedFormat(f"type de fichier non pris en charge : « {suffix} »")
 
 
+def checked_size(path: Path, limits: Limits) -> int:
+    size = path.stat().st_size
+    if size == 0:
+        raise EmptyFile("fichier vide")
+    if size > limits.max_mb * 1e6:
+        raise TooLarge(
+            f"fichier de {size / 1e6:.1f} Mo, au-delà de la limite de {limits.max_mb:g} Mo (--max-mb)"
+        )
+    return size
+
+
 def decode(raw: bytes) -> str:
-    """UTF-8 when it is, else the most likely legacy encoding (Windows-1252, Latin-1…)."""
-    if b"\x00" in raw[:4096]:
+    """UTF-8 when it is, UTF-16 when it says so or looks so, else the most likely legacy
+    encoding (Windows-1252, Latin-1…)."""
+    wide = utf16(raw)
+    if wide:
+        text = raw.decode(wide, errors="replace")
+    elif b"\x00" in raw[:4096]:
         raise UnreadableText("contenu binaire, pas du texte")
+    else:
+        text = narrow(raw)
+    if not looks_like_text(text):
+        raise UnreadableText("contenu binaire, pas du texte")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def utf16(raw: bytes) -> str | None:
+    """The UTF-16 codec of a text saved with its byte order mark, or without one but with a
+    zero byte beside nearly every character (Latin script: high bytes are zero)."""
+    if raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    sample = raw[:4096]
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 8:
+        return None
+    if odd.count(0) >= 0.7 * len(odd) and even.count(0) <= 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.7 * len(even) and odd.count(0) <= 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def narrow(raw: bytes) -> str:
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         from charset_normalizer import from_bytes
 
         guess = from_bytes(raw[:2_000_000]).best()
         if guess is None:
             raise UnreadableText("aucun encodage de texte ne convient à ce fichier") from None
-        text = raw.decode(guess.encoding, errors="replace")
-    if not looks_like_text(text):
-        raise UnreadableText("contenu binaire, pas du texte")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        return raw.decode(guess.encoding, errors="replace")
 
 
 def undo_mojibake(text: str) -> str:
@@ -100,9 +131,19 @@ def looks_like_text(text: str) -> bool:
 
 
 def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
+    deadline = time.monotonic() + limits.max_seconds
+    pages = pdf_text_layers(path, limits)
+    scanned = scanned_pages(pages)
+    if scanned:
+        for index, result in zip(scanned, ocr_pdf_pages(path, scanned, limits, deadline), strict=True):
+            pages[index] = result
+    return pages
+
+
+def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
+    """Each page's text layer; scanned pages have little or none (see scanned_pages)."""
     from pipeline.read.pdf import open_pdf, page_text
 
-    deadline = time.monotonic() + limits.max_seconds
     with open_pdf(path) as pdf:
         count = len(pdf.pages)
         if count > limits.max_pages:
@@ -113,11 +154,12 @@ def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
         for page in pdf.pages:
             pages.append(PageText(page_text(page), "text"))
             page.close()
-    scanned = [i for i, page in enumerate(pages) if len(page.text.strip()) < MIN_PAGE_CHARS]
-    if scanned:
-        for index, result in zip(scanned, ocr_pdf_pages(path, scanned, limits, deadline), strict=True):
-            pages[index] = result
     return pages
+
+
+def scanned_pages(pages: list[PageText]) -> list[int]:
+    """The indexes of the pages to read by OCR."""
+    return [i for i, page in enumerate(pages) if len(page.text.strip()) < MIN_PAGE_CHARS]
 
 
 def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: float) -> list[PageText]:
