@@ -338,7 +338,7 @@ def test_a_worker_killed_mid_run_costs_nothing(tmp_path):
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert process.stderr.readline().startswith("extract: 20/200")
+    assert process.stderr.readline().startswith("extraction : 20/200")
     os.kill(children(process.pid)[0], signal.SIGKILL)
     _, err = process.communicate(timeout=300)
     assert process.returncode == 0, err

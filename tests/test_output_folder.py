@@ -210,7 +210,7 @@ def test_workers_die_with_a_run_killed_by_sigkill(tmp_path):
         text = SAMPLES[index % 5].read_text(encoding="utf-8")
         (inbox / f"c{index}.txt").write_text(f"{text}\nRéférence {index}\n", encoding="utf-8")
     process = extract(inbox, "-o", tmp_path / "out", "-j", "2")
-    assert process.stderr.readline().startswith("extract: ")
+    assert process.stderr.readline().startswith("extraction : ")
     workers = children(process.pid)
     assert len(workers) >= 2
     os.kill(process.pid, signal.SIGKILL)
