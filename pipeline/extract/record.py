@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from pipeline.extract.about import extract_about
+from pipeline.extract.act import extract_act
 from pipeline.extract.amounts import extract_amounts, total_amount
 from pipeline.extract.chorus import extract_chorus
 from pipeline.extract.parties import extract_parties
 from pipeline.extract.products import extract_products
-from pipeline.extract.segment import check_convention, segment
+from pipeline.extract.segment import blank_furniture, check_convention, segment
 from pipeline.extract.signature import (
     extract_place_date,
     extract_signatories,
@@ -48,6 +49,7 @@ def extract_document(doc: Document, patterns: Patterns, nlp=None) -> dict:
 
 
 def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
+    blank_furniture(doc, patterns)
     blocks = segment(doc, patterns)
     parties = extract_parties(doc, blocks.parties, patterns)
     settle_roles(doc, blocks.signature, patterns, parties, nlp)
@@ -61,6 +63,11 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     found.update(extract_about(doc, patterns))
     found.update(extract_chorus(doc, patterns))
     found.update(extract_place_date(doc, blocks.signature, patterns))
+    act = extract_act(doc, patterns, blocks.heading_end)
+    heading_date = act.pop("date_heading", None)
+    if "date_signature" not in found and heading_date:
+        found["date_signature"] = heading_date
+    found.update(act)
     signed = found.get("date_signature")
     articles_end = blocks.signature.start if blocks.signature else None
     found.update(extract_terms(doc, patterns, signed.value if signed else None, articles_end))
@@ -100,6 +107,21 @@ def assemble(doc: Document, found: dict[str, Candidate], lists: dict[str, list[C
     for name in SCALARS:
         record[name] = value_of(found, name)
     record["montants"] = [as_dict(c.value) for c in lists["montants"]]
+    for name in ("nature", "nor"):
+        record[name] = value_of(found, name)
+    record["publication"] = {
+        "journal": value_of(found, "publication.journal"),
+        "numero": value_of(found, "publication.numero"),
+    }
+    record["date_publication"] = value_of(found, "date_publication")
+    record["convention_modifiee"] = (
+        {
+            "reference": value_of(found, "convention_modifiee.reference"),
+            "date": value_of(found, "convention_modifiee.date"),
+        }
+        if record["nature"] == "avenant"
+        else None
+    )
     record["evidence"] = evidence_of(found, lists)
     record["warnings"] = list(dict.fromkeys(doc.warnings))
     record["pages"] = [as_dict(page) for page in doc.pages]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.errors import NotAConvention
-from pipeline.model import Document
+from pipeline.model import Document, lower_in_place
 from pipeline.patterns import Patterns
 
 
@@ -17,8 +17,22 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Blocks:
+    heading_end: int  # where the parties block starts: the act's heading is before
     parties: list[Span]  # one span per party, in the order of the text
     signature: Span | None
+
+
+def blank_furniture(doc: Document, patterns: Patterns) -> None:
+    """Blank the web pages' and bulletins' furniture in the plain views, offsets kept."""
+    spans = [m.span() for m in patterns.folded("document", "furniture").finditer(doc.lower)]
+    if not spans:
+        return
+    pieces, position = [], 0
+    for start, end in spans:
+        pieces += [doc.plain[position:start], " " * (end - start)]
+        position = end
+    doc.plain = "".join([*pieces, doc.plain[position:]])
+    doc.lower = lower_in_place(doc.plain)
 
 
 def check_convention(doc: Document, patterns: Patterns) -> None:
@@ -33,7 +47,9 @@ def check_convention(doc: Document, patterns: Patterns) -> None:
 
 
 def segment(doc: Document, patterns: Patterns) -> Blocks:
-    return Blocks(find_parties(doc, patterns), find_signature(doc, patterns))
+    start = patterns.folded("document", "parties_start").search(doc.lower)
+    heading_end = start.start() if start else len(doc.plain)
+    return Blocks(heading_end, find_parties(doc, patterns), find_signature(doc, patterns))
 
 
 def find_parties(doc: Document, patterns: Patterns) -> list[Span]:

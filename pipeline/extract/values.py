@@ -11,12 +11,12 @@ from text_to_num import text2num
 DATE_SETTINGS = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "STRICT_PARSING": True}
 
 
-NUMERIC_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def parse_date(span: str) -> date | None:
-    """Parse a date already cut out of its sentence ("20 FEV. 2020", "23/11/2020")."""
+    """Parse a date already cut out of its sentence ("20 FEV. 2020", "23/11/2020", "6-9-2019")."""
     numeric = NUMERIC_DATE.fullmatch(span.strip())
     iso = ISO_DATE.fullmatch(span.strip())
     if numeric or iso:
