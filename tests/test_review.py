@@ -69,7 +69,9 @@ def test_a_failed_check_lowers_confidence_and_is_reviewed(tmp_path):
         in record["warnings"]
     )
     reasons = {row["champ"]: row["raison"] for row in rows_of(tmp_path / "out" / "review.csv")}
-    assert reasons["domaine_fonctionnel"] == "le domaine fonctionnel ne commence pas par le numéro du programme"
+    assert (
+        reasons["domaine_fonctionnel"] == "le domaine fonctionnel ne commence pas par le numéro du programme"
+    )
 
 
 def test_workbook_highlights_doubtful_cells_and_keeps_evidence_in_comments(reviewed):
