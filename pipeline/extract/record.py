@@ -8,7 +8,7 @@ from pipeline.extract.about import extract_about
 from pipeline.extract.act import extract_act
 from pipeline.extract.amounts import extract_amounts, total_amount
 from pipeline.extract.chorus import extract_chorus
-from pipeline.extract.parties import extract_parties
+from pipeline.extract.parties import Party, extract_parties, main_parties, weigh_by_role
 from pipeline.extract.products import extract_products
 from pipeline.extract.segment import blank_furniture, check_convention, segment
 from pipeline.extract.signature import (
@@ -53,13 +53,14 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     blocks = segment(doc, patterns)
     parties = extract_parties(doc, blocks.parties, patterns)
     settle_roles(doc, blocks.signature, patterns, parties, nlp)
+    weigh_by_role(parties)
     signatories = extract_signatories(doc, blocks.signature, patterns, parties, nlp)
     if not parties:
         parties = parties_from_signatures(doc, signatories)
     found: dict[str, Candidate] = {}
-    for party in parties:
+    for role, party in main_parties(parties).items():
         for name, candidate in party.fields.items():
-            found[f"{party.role}.{name}"] = candidate
+            found[f"{role}.{name}"] = candidate
     found.update(extract_about(doc, patterns))
     found.update(extract_chorus(doc, patterns))
     found.update(extract_place_date(doc, blocks.signature, patterns))
@@ -85,23 +86,17 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
         doc.warnings.append(
             "aucune partie trouvée : ni bloc « Entre … Et … », ni parties nommées aux signatures"
         )
-    return assemble(doc, found, lists)
+    return assemble(doc, found, lists, parties)
 
 
-def assemble(doc: Document, found: dict[str, Candidate], lists: dict[str, list[Candidate]]) -> dict:
+def assemble(
+    doc: Document, found: dict[str, Candidate], lists: dict[str, list[Candidate]], parties: list[Party]
+) -> dict:
     record: dict = {"fichier_source": doc.source}
     for name in ("intitule", "objet", "type_delegation"):
         record[name] = value_of(found, name)
     for role in ("delegant", "delegataire"):
-        record[role] = {
-            "nom": value_of(found, f"{role}.nom"),
-            "sigle": value_of(found, f"{role}.sigle"),
-            "adresse": value_of(found, f"{role}.adresse"),
-            "representant": {
-                "nom": value_of(found, f"{role}.representant.nom"),
-                "fonction": value_of(found, f"{role}.representant.fonction"),
-            },
-        }
+        record[role] = party_values(found, f"{role}.")
     record["signataires"] = [as_dict(c.value) for c in lists["signataires"]]
     record["produits"] = [c.value for c in lists["produits"]]
     for name in SCALARS:
@@ -122,10 +117,23 @@ def assemble(doc: Document, found: dict[str, Candidate], lists: dict[str, list[C
         if record["nature"] == "avenant"
         else None
     )
-    record["evidence"] = evidence_of(found, lists)
+    record["parties"] = [{"role": party.role, **party_values(party.fields)} for party in parties]
+    record["evidence"] = evidence_of(found, lists, parties)
     record["warnings"] = list(dict.fromkeys(doc.warnings))
     record["pages"] = [as_dict(page) for page in doc.pages]
     return record
+
+
+def party_values(found: dict[str, Candidate], prefix: str = "") -> dict:
+    return {
+        "nom": value_of(found, f"{prefix}nom"),
+        "sigle": value_of(found, f"{prefix}sigle"),
+        "adresse": value_of(found, f"{prefix}adresse"),
+        "representant": {
+            "nom": value_of(found, f"{prefix}representant.nom"),
+            "fonction": value_of(found, f"{prefix}representant.fonction"),
+        },
+    }
 
 
 def value_of(found: dict[str, Candidate], key: str) -> object:
@@ -136,11 +144,14 @@ def value_of(found: dict[str, Candidate], key: str) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def evidence_of(found: dict[str, Candidate], lists: dict[str, list[Candidate]]) -> dict:
+def evidence_of(found: dict[str, Candidate], lists: dict[str, list[Candidate]], parties: list[Party]) -> dict:
     entries = {key: describe(c) for key, c in found.items()}
     for name, candidates in lists.items():
         for index, candidate in enumerate(candidates):
             entries[f"{name}[{index}]"] = describe(candidate)
+    for index, party in enumerate(parties):
+        for key, candidate in party.fields.items():
+            entries[f"parties[{index}].{key}"] = describe(candidate)
     return entries
 
 

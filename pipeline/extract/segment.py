@@ -16,9 +16,17 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class PartyBlock:
+    intro: int  # where the words that introduce the party start: "Entre", "Et", "Délégataire :"
+    start: int  # where the party's own words start
+    end: int
+    side: int  # 0 up to "d'une part", 1 after it
+
+
+@dataclass(frozen=True, slots=True)
 class Blocks:
     heading_end: int  # where the parties block starts: the act's heading is before
-    parties: list[Span]  # one span per party, in the order of the text
+    parties: list[PartyBlock]  # in the order of the text
     signature: Span | None
 
 
@@ -52,18 +60,20 @@ def segment(doc: Document, patterns: Patterns) -> Blocks:
     return Blocks(heading_end, find_parties(doc, patterns), find_signature(doc, patterns))
 
 
-def find_parties(doc: Document, patterns: Patterns) -> list[Span]:
+def find_parties(doc: Document, patterns: Patterns) -> list[PartyBlock]:
     start = patterns.folded("document", "parties_start").search(doc.lower)
     if not start:
         return []
     end = patterns.folded("document", "parties_end").search(doc.lower, start.end())
     stop = end.start() if end else min(len(doc.plain), start.end() + 3000)
-    cuts = [m for m in patterns.folded("document", "parties_split").finditer(doc.lower, start.end(), stop)]
-    bounds = [start.end(), *[m.start() for m in cuts], stop]
-    heads = [start.end(), *[m.end() for m in cuts]]
-    # "d'une part," then a line "Et" cut twice: the blank piece between is no party.
-    spans = [Span(head, bound) for head, bound in zip(heads, bounds[1:], strict=True)]
-    return [span for span in spans if doc.plain[span.start : span.end].strip(" \t\n,;.*")]
+    cuts = list(patterns.folded("document", "parties_split").finditer(doc.lower, start.end(), stop))
+    blocks, side = [], 0
+    for intro, bound in zip([start, *cuts], [*[m.start() for m in cuts], stop], strict=True):
+        # "d'une part," then a line "Et" cut twice: the blank piece between is no party.
+        if doc.plain[intro.end() : bound].strip(" \t\n,;.*"):
+            blocks.append(PartyBlock(intro.start(), intro.end(), bound, side))
+        side += bool(intro.groupdict().get("side"))
+    return blocks[: patterns["document"]["max_parties"]]
 
 
 def find_signature(doc: Document, patterns: Patterns) -> Span | None:

@@ -226,7 +226,7 @@ def settle_roles(
 ) -> None:
     """Roles taken from the order of the parties give way to the signature labels: the
     délégant is the party whose representative signs under "Le délégant"."""
-    if span is None or not parties or any(p.role_source != "order" for p in parties):
+    if span is None or len(parties) != 2 or any(p.role_source != "order" for p in parties):
         return
     lines, names = signature_lines(doc, span, patterns, nlp)
     previous = -1
