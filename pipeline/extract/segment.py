@@ -32,13 +32,17 @@ class Blocks:
 
 def blank_furniture(doc: Document, patterns: Patterns) -> None:
     """Blank the web pages' and bulletins' furniture in the plain views, offsets kept."""
-    spans = [m.span() for m in patterns.folded("document", "furniture").finditer(doc.lower)]
+    lines = patterns.folded("document", "furniture_line").finditer("\n" + doc.lower)
+    tokens = patterns.folded("document", "furniture_token").finditer(doc.lower)
+    # Read with a newline in front, a line's match starts one character early, on a newline.
+    spans = sorted([(m.start(), m.end() - 1) for m in lines] + [m.span() for m in tokens])
     if not spans:
         return
     pieces, position = [], 0
     for start, end in spans:
-        pieces += [doc.plain[position:start], " " * (end - start)]
-        position = end
+        start = max(start, position)
+        pieces += [doc.plain[position:start], " " * max(end - start, 0)]
+        position = max(end, position)
     doc.plain = "".join([*pieces, doc.plain[position:]])
     doc.lower = lower_in_place(doc.plain)
 
