@@ -49,13 +49,17 @@ def blank_furniture(doc: Document, patterns: Patterns) -> None:
 
 def check_convention(doc: Document, patterns: Patterns) -> None:
     rules = patterns["document"]
-    found = sum(
-        1
-        for index, _ in enumerate(rules["markers"])
-        if patterns.folded("document", "markers", index).search(doc.lower)
-    )
-    if found < rules["min_markers"]:
-        raise NotAConvention(f"pas une convention : {found} des {len(rules['markers'])} marqueurs trouvés")
+    found = {kind: markers_found(doc, patterns, kind) for kind in ("delegation_markers", "other_markers")}
+    if not found["delegation_markers"]:
+        raise NotAConvention("pas une convention : aucun des mots propres à une délégation de gestion")
+    total = len(rules["delegation_markers"]) + len(rules["other_markers"])
+    if sum(found.values()) < rules["min_markers"]:
+        raise NotAConvention(f"pas une convention : {sum(found.values())} des {total} marqueurs trouvés")
+
+
+def markers_found(doc: Document, patterns: Patterns, kind: str) -> int:
+    rules = patterns["document"][kind]
+    return sum(1 for index in range(len(rules)) if patterns.folded("document", kind, index).search(doc.lower))
 
 
 def segment(doc: Document, patterns: Patterns) -> Blocks:
