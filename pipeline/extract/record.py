@@ -10,7 +10,7 @@ from pipeline.extract.amounts import extract_amounts, total_amount
 from pipeline.extract.chorus import extract_chorus
 from pipeline.extract.parties import Party, extract_parties, main_parties, weigh_by_role
 from pipeline.extract.products import extract_products
-from pipeline.extract.segment import blank_furniture, check_convention, segment
+from pipeline.extract.segment import blank_furniture, check_convention, looks_truncated, segment
 from pipeline.extract.signature import (
     extract_place_date,
     extract_signatories,
@@ -73,6 +73,9 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     articles_end = blocks.signature.start if blocks.signature else None
     found.update(extract_terms(doc, patterns, signed.value if signed else None, articles_end))
     amounts = extract_amounts(doc, patterns)
+    cut = len(doc.plain.rstrip()) if looks_truncated(doc, blocks, patterns) else None
+    if cut is not None:
+        amounts = [c for c in amounts if c.evidence.end < cut]
     total = total_amount(doc, amounts, patterns)
     if total:
         found["montant_total"] = total
@@ -86,7 +89,30 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
         doc.warnings.append(
             "aucune partie trouvée : ni bloc « Entre … Et … », ni parties nommées aux signatures"
         )
+    if cut is not None:
+        drop_cut_values(doc, cut, found, lists, parties)
     return assemble(doc, found, lists, parties)
+
+
+def drop_cut_values(
+    doc: Document,
+    cut: int,
+    found: dict[str, Candidate],
+    lists: dict[str, list[Candidate]],
+    parties: list[Party],
+) -> None:
+    """A text cut short: what it does not reach stays null, and a value that runs into the cut
+    is a piece of one, dropped."""
+    doc.warnings.append(
+        "le texte semble tronqué : il s'arrête au milieu d'une phrase, sans bloc de signature ; "
+        "ce qu'il n'atteint pas reste vide"
+    )
+    for key in [key for key, c in found.items() if c.evidence.end >= cut]:
+        del found[key]
+    for name, candidates in lists.items():
+        lists[name] = [c for c in candidates if c.evidence.end < cut]
+    for party in parties:
+        party.fields = {key: c for key, c in party.fields.items() if c.evidence.end < cut}
 
 
 def assemble(

@@ -84,6 +84,19 @@ def find_parties(doc: Document, patterns: Patterns) -> list[PartyBlock]:
     return blocks[: patterns["document"]["max_parties"]]
 
 
+def looks_truncated(doc: Document, blocks: Blocks, patterns: Patterns) -> bool:
+    """No signature block, no signature label near the end, and a last sentence left open."""
+    if blocks.signature:
+        return False
+    tail = max(0, len(doc.plain) - patterns["document"]["signature_max_chars"])
+    if patterns.search(doc, "signature", "by_delegation", start=tail) or patterns.search(
+        doc, "roles", "signature_label", start=tail
+    ):
+        return False
+    last = doc.plain.rstrip(' \t\n*"')[-1:]
+    return bool(last) and last not in patterns["document"]["complete_endings"]
+
+
 def find_signature(doc: Document, patterns: Patterns) -> Span | None:
     """From the last "Fait à …" line, or else from a last "Paris, le …" line in the text's last
     third, to the annexes."""
