@@ -93,8 +93,11 @@ def looks_truncated(doc: Document, blocks: Blocks, patterns: Patterns) -> bool:
         doc, "roles", "signature_label", start=tail
     ):
         return False
-    last = doc.plain.rstrip(' \t\n*"')[-1:]
-    return bool(last) and last not in patterns["document"]["complete_endings"]
+    text = doc.plain.rstrip(' \t\n*"')
+    if not text or text[-1] in patterns["document"]["complete_endings"]:
+        return False
+    line_start = text.rfind("\n") + 1
+    return not patterns.regex("document", "complete_last_line").search(text, line_start)
 
 
 def find_signature(doc: Document, patterns: Patterns) -> Span | None:
