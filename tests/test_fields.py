@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract.record import extract_document
+from pipeline.model import Document
+
+# Whole conventions written for the tests, one per published layout, each with the values it
+# must give beside it (TEXT.json: dotted field -> value).
+TEXTS = sorted((Path(__file__).resolve().parent / "texts").glob("*.txt"))
+
 PROSE_PARTIES = (
     "La présente convention est conclue entre la direction régionale des finances publiques "
     "de Bretagne, représentée par M. Jean DUPONT, directeur régional, désignée sous le terme de "
@@ -207,3 +219,42 @@ def test_a_signature_block_without_fait_starts_at_its_place_and_date(extract_tex
         ("Jean Dupont", "delegant"),
         ("Marie Curie", "delegataire"),
     ]
+
+
+@pytest.fixture(scope="module")
+def layouts(patterns, nlp) -> dict[str, dict]:
+    return {
+        path.stem: extract_document(Document(path.name, path.read_text(encoding="utf-8")), patterns, nlp)
+        for path in TEXTS
+    }
+
+
+def value_at(record: dict, path: str) -> object:
+    """A record's value by dotted path, list items by index: "parties.1.role"."""
+    node: object = record
+    for key in path.split("."):
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    return node
+
+
+def expected_values(path: Path) -> list[tuple[str, object]]:
+    return list(json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).items())
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "expected"),
+    [
+        pytest.param(path.stem, field, value, id=f"{path.stem}:{field}")
+        for path in TEXTS
+        for field, value in expected_values(path)
+    ],
+)
+def test_layout_gives_the_values_written_beside_it(layouts, text, field, expected):
+    assert value_at(layouts[text], field) == expected
+
+
+@pytest.mark.parametrize("path", TEXTS, ids=lambda p: p.stem)
+def test_layout_evidence_spans_match_the_text_at_their_offsets(layouts, path):
+    text = path.read_text(encoding="utf-8")
+    for field, evidence in layouts[path.stem]["evidence"].items():
+        assert text[evidence["start"] : evidence["end"]] == evidence["text"], field

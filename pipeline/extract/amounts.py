@@ -129,7 +129,7 @@ def prose_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
             for kind in patterns["amounts"]["credit_types_in_text"]
             for span, _ in said(sentence, patterns, "credit_types_in_text", kind)
         ]
-        amounts = figures_and_words(sentence, patterns)
+        amounts = [a for a in figures_and_words(sentence, patterns) if not replaced(doc, a[1], patterns)]
         for value, start, end, rule in amounts:
             estimate = bool(patterns.regex("amounts", "estimation_after").match(doc.plain, end))
             # "1 250 000 euros en AE et en CP": one amount, both kinds of credit.
@@ -138,6 +138,12 @@ def prose_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
                 amount = Amount(nearest(years, start, end), kind, value, None, estimate)
                 found.setdefault(amount, Candidate(amount, doc.evidence(start, end), 0.75, rule))
     return list(found.values())
+
+
+def replaced(doc: Document, start: int, patterns: Patterns) -> bool:
+    """Whether an avenant says the amount is the one it replaces."""
+    window = max(0, start - patterns["amounts"]["replaced_window"])
+    return bool(patterns.search(doc, "amounts", "replaced_before", start=window, end=start))
 
 
 def said(sentence: Cell, patterns: Patterns, *keys: str) -> list[tuple[tuple[int, int], regex.Match]]:

@@ -26,8 +26,14 @@ class Party:
     fields: dict[str, Candidate] = field(default_factory=dict)  # "nom", "representant.nom"...
 
 
-def extract_parties(doc: Document, blocks: list[PartyBlock], patterns: Patterns) -> list[Party]:
+def extract_parties(
+    doc: Document, blocks: list[PartyBlock], patterns: Patterns, cut: int | None = None
+) -> list[Party]:
+    """The parties in text order; in a text cut short at `cut`, what runs into the cut is a piece
+    of a value, left out."""
     parties = [read_party(doc, block, patterns) for block in blocks]
+    for party in parties:
+        party.fields = {key: c for key, c in party.fields.items() if cut is None or c.evidence.end < cut}
     parties = [party for party in parties if party.fields]
     assign_roles(doc, parties, patterns)
     for party in parties:

@@ -51,7 +51,8 @@ def extract_document(doc: Document, patterns: Patterns, nlp=None) -> dict:
 def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     blank_furniture(doc, patterns)
     blocks = segment(doc, patterns)
-    parties = extract_parties(doc, blocks.parties, patterns)
+    cut = len(doc.plain.rstrip()) if looks_truncated(doc, blocks, patterns) else None
+    parties = extract_parties(doc, blocks.parties, patterns, cut)
     settle_roles(doc, blocks.signature, patterns, parties, nlp)
     weigh_by_role(parties)
     signatories = extract_signatories(doc, blocks.signature, patterns, parties, nlp)
@@ -73,7 +74,6 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     articles_end = blocks.signature.start if blocks.signature else None
     found.update(extract_terms(doc, patterns, signed.value if signed else None, articles_end))
     amounts = extract_amounts(doc, patterns)
-    cut = len(doc.plain.rstrip()) if looks_truncated(doc, blocks, patterns) else None
     if cut is not None:
         amounts = [c for c in amounts if c.evidence.end < cut]
     total = total_amount(doc, amounts, patterns)
@@ -90,16 +90,12 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
             "aucune partie trouvée : ni bloc « Entre … Et … », ni parties nommées aux signatures"
         )
     if cut is not None:
-        drop_cut_values(doc, cut, found, lists, parties)
+        drop_cut_values(doc, cut, found, lists)
     return assemble(doc, found, lists, parties)
 
 
 def drop_cut_values(
-    doc: Document,
-    cut: int,
-    found: dict[str, Candidate],
-    lists: dict[str, list[Candidate]],
-    parties: list[Party],
+    doc: Document, cut: int, found: dict[str, Candidate], lists: dict[str, list[Candidate]]
 ) -> None:
     """A text cut short: what it does not reach stays null, and a value that runs into the cut
     is a piece of one, dropped."""
@@ -111,8 +107,6 @@ def drop_cut_values(
         del found[key]
     for name, candidates in lists.items():
         lists[name] = [c for c in candidates if c.evidence.end < cut]
-    for party in parties:
-        party.fields = {key: c for key, c in party.fields.items() if c.evidence.end < cut}
 
 
 def assemble(

@@ -77,10 +77,10 @@ def find_parties(doc: Document, patterns: Patterns) -> list[PartyBlock]:
     cuts = list(patterns.folded("document", "parties_split").finditer(doc.lower, start.end(), stop))
     blocks, side = [], 0
     for intro, bound in zip([start, *cuts], [*[m.start() for m in cuts], stop], strict=True):
+        side += bool(intro.groupdict().get("side"))
         # "d'une part," then a line "Et" cut twice: the blank piece between is no party.
         if doc.plain[intro.end() : bound].strip(" \t\n,;.*"):
             blocks.append(PartyBlock(intro.start(), intro.end(), bound, side))
-        side += bool(intro.groupdict().get("side"))
     return blocks[: patterns["document"]["max_parties"]]
 
 

@@ -116,8 +116,21 @@ def extract_signatories(
 def signature_lines(doc: Document, span: Span, patterns: Patterns, nlp) -> tuple[list[Cell], list[int]]:
     """The lines after "Fait à …", and the indexes of those that are a person's name."""
     lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])][1:]
-    lines = by_column(lines, patterns)
+    lines = [cell for line in by_column(lines, patterns) for cell in comma_parts(line, patterns, nlp)]
     return lines, [i for i, line in enumerate(lines) if is_person(line.text, patterns, nlp)]
+
+
+def comma_parts(line: Cell, patterns: Patterns, nlp) -> list[Cell]:
+    """A whole block on one line ("Pour le ministre et par délégation, le directeur des
+    affaires financières, Jean DUPONT") read as its lines, when it ends with a name."""
+    if ", " not in line.text or is_person(line.text, patterns, nlp):
+        return [line]
+    parts, position = [], 0
+    for piece in line.text.split(","):
+        if piece.strip():
+            parts.append(Cell(piece, line.start + position))
+        position += len(piece) + 1
+    return parts if parts and is_person(parts[-1].text, patterns, nlp) else [line]
 
 
 def by_column(lines: list[Cell], patterns: Patterns) -> list[Cell]:
@@ -146,8 +159,9 @@ def split_at(line: Cell, gap: regex.Pattern) -> list[Cell]:
 
 
 def strip_civility(text: str, patterns: Patterns) -> str:
-    civility = patterns.regex("fragments", "civility").match(text.strip())
-    return text.strip()[civility.end() :] if civility else text
+    """The name without the civility or rank before it: "Le colonel Étienne MARCHAL."."""
+    title = patterns.regex("signature", "title_before_name").match(text.strip())
+    return text.strip()[title.end() :] if title and title.end() else text
 
 
 def words_of(text: str) -> list[str]:
@@ -165,6 +179,8 @@ def is_person(text: str, patterns: Patterns, nlp) -> bool:
     ) & set(words):
         return False
     if any(word.isupper() and len(word) > 1 for word in candidate.split()) or nlp is None:
+        return True
+    if patterns.regex("signature", "initial").match(candidate):
         return True
     if words[0] in first_names(patterns):
         return True
@@ -189,8 +205,15 @@ def vocabulary(patterns: Patterns, *lists: str) -> frozenset[str]:
 
 
 def function_near(lines: list[Cell], index: int, names: list[int], patterns: Patterns) -> str | None:
-    for other in (index + 1, index - 1):
+    """The office printed with a name: the line before it when that one leads into it ("Le
+    directeur des sports,"), else the line after, else the line before."""
+    before, after = index - 1, index + 1
+    leads_in = before >= 0 and lines[before].text.rstrip().endswith(",")
+    order = (before, after) if leads_in else (after, before)
+    for other in order:
         if other < 0 or other >= len(lines) or other in names:
+            continue
+        if other == after and lines[other].text.rstrip().endswith(","):
             continue
         text = clean(lines[other].text)
         if has_function(text, patterns) and not patterns.regex("signature", "for_party").match(text):
@@ -211,7 +234,13 @@ def signatory_role(text, between, parties, patterns) -> tuple[str | None, float]
             if role:
                 return role, 0.85
     role = label_role(between, patterns)
-    return (role, 0.8) if role else (None, 0.5)
+    if role:
+        return role, 0.8
+    for line in reversed(between):
+        role = party_named(line.text, parties)
+        if role:
+            return role, 0.75
+    return None, 0.5
 
 
 def label_role(between: list[Cell], patterns: Patterns) -> str | None:
@@ -270,10 +299,12 @@ def parties_from_signatures(doc: Document, signatories: list[Candidate]) -> list
 
 
 def party_named(org: str, parties: list[Party]) -> str | None:
-    key = fold(org)
+    """The role of the party a text names ("Pour la direction des sports", "Le chef du
+    groupement de soutien …"): its name or sigle as whole words in the text, or the reverse."""
+    key = f" {fold(org)} "
     for party in parties:
         names = [fold(party.fields[f].value) for f in ("nom", "sigle") if f in party.fields]
-        if any(n and (n in key or key in n) for n in names):
+        if any(n and (f" {n} " in key or key.strip() in n) for n in names):
             return party.role
     return None
 
