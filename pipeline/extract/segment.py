@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pipeline.errors import NotAConvention
@@ -35,7 +36,8 @@ def blank_furniture(doc: Document, patterns: Patterns) -> None:
     lines = patterns.folded("document", "furniture_line").finditer("\n" + doc.lower)
     tokens = patterns.folded("document", "furniture_token").finditer(doc.lower)
     # Read with a newline in front, a line's match starts one character early, on a newline.
-    spans = sorted([(m.start(), m.end() - 1) for m in lines] + [m.span() for m in tokens])
+    spans = [(m.start(), m.end() - 1) for m in lines] + [m.span() for m in tokens]
+    spans = sorted(spans + running_headers(doc, patterns))
     if not spans:
         return
     pieces, position = [], 0
@@ -45,6 +47,22 @@ def blank_furniture(doc: Document, patterns: Patterns) -> None:
         position = max(end, position)
     doc.plain = "".join([*pieces, doc.plain[position:]])
     doc.lower = lower_in_place(doc.plain)
+
+
+def running_headers(doc: Document, patterns: Patterns) -> list[tuple[int, int]]:
+    """The lines a PDF repeats on each page, but their first occurrence."""
+    seen, repeats, end = set(), [], -1
+    for match in patterns.folded("document", "running_header").finditer(doc.lower):
+        if match.start() < end:
+            continue  # a line already seen
+        start = doc.lower.rfind("\n", 0, match.start()) + 1
+        end = doc.lower.find("\n", match.end())
+        end = len(doc.lower) if end == -1 else end
+        key = re.sub(r"\d+", "#", doc.lower[start:end].strip())
+        if key in seen:
+            repeats.append((start, end))
+        seen.add(key)
+    return repeats
 
 
 def check_convention(doc: Document, patterns: Patterns) -> None:
@@ -63,24 +81,41 @@ def markers_found(doc: Document, patterns: Patterns, kind: str) -> int:
 
 
 def segment(doc: Document, patterns: Patterns) -> Blocks:
-    start = patterns.folded("document", "parties_start").search(doc.lower)
-    heading_end = start.start() if start else len(doc.plain)
-    return Blocks(heading_end, find_parties(doc, patterns), find_signature(doc, patterns))
+    signature = find_signature(doc, patterns)
+    start = parties_start(doc, patterns, signature.start if signature else len(doc.plain))
+    heading_end = start[0] if start else len(doc.plain)
+    return Blocks(heading_end, find_parties(doc, patterns, start), signature)
 
 
-def find_parties(doc: Document, patterns: Patterns) -> list[PartyBlock]:
-    start = patterns.folded("document", "parties_start").search(doc.lower)
+def parties_start(doc: Document, patterns: Patterns, before: int) -> tuple[int, int] | None:
+    """Where the parties block starts and its first party's words begin: after "Entre", or
+    with no "Entre", at the paragraph that ends "d'une part"."""
+    start = patterns.folded("document", "parties_start").search(doc.lower, 0, before)
+    if start:
+        return start.span()
+    within = min(before, patterns["document"]["first_party_within_chars"])
+    first_part = patterns.folded("document", "first_party_end").search(doc.lower, 0, within)
+    if not first_part:
+        return None
+    paragraph = doc.lower.rfind("\n\n", 0, first_part.start())
+    line = doc.lower.rfind("\n", 0, first_part.start())
+    begin = paragraph + 2 if paragraph != -1 and line - paragraph < 400 else line + 1
+    return begin, begin
+
+
+def find_parties(doc: Document, patterns: Patterns, start: tuple[int, int] | None) -> list[PartyBlock]:
     if not start:
         return []
-    end = patterns.folded("document", "parties_end").search(doc.lower, start.end())
-    stop = end.start() if end else min(len(doc.plain), start.end() + 3000)
-    cuts = list(patterns.folded("document", "parties_split").finditer(doc.lower, start.end(), stop))
+    end = patterns.folded("document", "parties_end").search(doc.lower, start[1])
+    stop = end.start() if end else min(len(doc.plain), start[1] + 3000)
+    cuts = list(patterns.folded("document", "parties_split").finditer(doc.lower, start[1], stop))
+    intros = [(*start, False), *[(*m.span(), bool(m.groupdict().get("side"))) for m in cuts]]
     blocks, side = [], 0
-    for intro, bound in zip([start, *cuts], [*[m.start() for m in cuts], stop], strict=True):
-        side += bool(intro.groupdict().get("side"))
+    for (intro, head, after_side), bound in zip(intros, [*[m.start() for m in cuts], stop], strict=True):
+        side += after_side
         # "d'une part," then a line "Et" cut twice: the blank piece between is no party.
-        if doc.plain[intro.end() : bound].strip(" \t\n,;.*"):
-            blocks.append(PartyBlock(intro.start(), intro.end(), bound, side))
+        if doc.plain[head:bound].strip(" \t\n,;.*"):
+            blocks.append(PartyBlock(intro, head, bound, side))
     return blocks[: patterns["document"]["max_parties"]]
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 import regex
 
 from pipeline.extract.amounts import Cell, lines_of
+from pipeline.extract.checks import same_person
 from pipeline.extract.names import clean, fold, person_name
 from pipeline.extract.nlp import person_by_model
 from pipeline.extract.parties import Party, classify_role
@@ -126,10 +128,10 @@ def comma_parts(line: Cell, patterns: Patterns, nlp) -> list[Cell]:
     if ", " not in line.text or is_person(line.text, patterns, nlp):
         return [line]
     parts, position = [], 0
-    for piece in line.text.split(","):
-        if piece.strip():
+    for piece in re.findall(r"[^,]+,?", line.text):
+        if piece.strip(" \t,"):
             parts.append(Cell(piece, line.start + position))
-        position += len(piece) + 1
+        position += len(piece)
     return parts if parts and is_person(parts[-1].text, patterns, nlp) else [line]
 
 
@@ -216,6 +218,8 @@ def function_near(lines: list[Cell], index: int, names: list[int], patterns: Pat
         if other == after and lines[other].text.rstrip().endswith(","):
             continue
         text = clean(lines[other].text)
+        lead = patterns.regex("signature", "function_lead").match(text)
+        text = text[lead.end() :] if lead else text
         if has_function(text, patterns) and not patterns.regex("signature", "for_party").match(text):
             article = patterns.regex("parties", "article").match(text)
             text = text[article.end() :] if article else text
@@ -274,10 +278,13 @@ def settle_roles(
 
 
 def party_represented_by(text: str, parties: list[Party], patterns: Patterns) -> Party | None:
-    name = fold(person_name(strip_civility(text, patterns)))
+    name = person_name(strip_civility(text, patterns))
     for party in parties:
         rep = party.fields.get("representant.nom")
-        if rep and difflib.SequenceMatcher(None, name, fold(rep.value)).ratio() >= 0.85:
+        if rep and (
+            difflib.SequenceMatcher(None, fold(name), fold(rep.value)).ratio() >= 0.85
+            or same_person(name, rep.value)
+        ):
             return party
     return None
 
@@ -300,10 +307,12 @@ def parties_from_signatures(doc: Document, signatories: list[Candidate]) -> list
 
 def party_named(org: str, parties: list[Party]) -> str | None:
     """The role of the party a text names ("Pour la direction des sports", "Le chef du
-    groupement de soutien …"): its name or sigle as whole words in the text, or the reverse."""
+    groupement de soutien …"): its name, sigle or representative's office as whole words in the
+    text, or the reverse."""
     key = f" {fold(org)} "
     for party in parties:
-        names = [fold(party.fields[f].value) for f in ("nom", "sigle") if f in party.fields]
+        fields = ("nom", "sigle", "representant.fonction")
+        names = [fold(party.fields[f].value) for f in fields if f in party.fields]
         if any(n and (f" {n} " in key or key.strip() in n) for n in names):
             return party.role
     return None
