@@ -6,6 +6,8 @@ import difflib
 import re
 from dataclasses import dataclass, field, replace
 
+import regex
+
 from pipeline.extract.names import clean, fold, org_name, person_name
 from pipeline.extract.segment import PartyBlock
 from pipeline.model import Candidate, Document
@@ -61,10 +63,10 @@ def read_party(doc: Document, block: PartyBlock, patterns: Patterns) -> Party:
     text = doc.plain
     article = patterns.regex("parties", "article").match(text, block.start, block.end)
     name_start = article.end() if article else skip_space(text, block.start)
-    name = read_name(doc, name_start, block.end, patterns)
+    name, bracket = read_name(doc, name_start, block.end, patterns)
     if name:
         party.fields["nom"] = name
-        if sigle := name_sigle(doc, name, block, patterns):
+        if sigle := name_sigle(doc, name, bracket, block, patterns):
             party.fields["sigle"] = sigle
     address = patterns.regex("parties", "address").search(text, block.start, block.end)
     if address:
@@ -75,26 +77,32 @@ def read_party(doc: Document, block: PartyBlock, patterns: Patterns) -> Party:
     return party
 
 
-def read_name(doc: Document, start: int, stop: int, patterns: Patterns) -> Candidate | None:
+def read_name(
+    doc: Document, start: int, stop: int, patterns: Patterns
+) -> tuple[Candidate | None, regex.Match | None]:
     """The designation up to where it ends, brackets that the designation goes on after
-    skipped; what only attaches the party to its ministry dropped."""
-    text, pieces, position = doc.plain, [], start
+    skipped; what only attaches the party to its ministry dropped. With it, the first bracket
+    after a piece of it: the party's sigle."""
+    text, pieces, position, first_bracket = doc.plain, [], start, None
     while True:
         end_match = patterns.regex("parties", "name_end").search(text, position, stop)
         end = end_match.start() if end_match else stop
         pieces.append(text[position:end])
         bracket = patterns.regex("parties", "sigle_in_name").match(text, end, stop)
+        first_bracket = first_bracket or bracket
         if not bracket or not patterns.regex("parties", "bracket_continues").match(text, bracket.end(), stop):
             break
         position = bracket.end()
     raw = clean(" ".join(pieces))
     if not raw:
-        return None
-    value = org_name(without_ministry(doc, raw, text, end, stop, patterns))
-    return Candidate(value, doc.evidence(start, end), 0.9, "parties.name")
+        return None, None
+    value = org_name(without_ministry(doc, raw, bracket, patterns))
+    return Candidate(value, doc.evidence(start, end), 0.9, "parties.name"), first_bracket
 
 
-def without_ministry(doc: Document, raw: str, text: str, end: int, stop: int, patterns: Patterns) -> str:
+def without_ministry(doc: Document, raw: str, bracket: regex.Match | None, patterns: Patterns) -> str:
+    """The name without "… du ministère de …", unless it names nothing without it, or the
+    sigle in the bracket after it stands for it whole."""
     ministry = patterns.regex("parties", "ministry").search(raw)
     if not ministry:
         return raw
@@ -102,7 +110,6 @@ def without_ministry(doc: Document, raw: str, text: str, end: int, stop: int, pa
     needed = {fold(words) for words in patterns["parties"]["ministry_needed"]}
     if fold(head) in needed:
         return raw
-    bracket = patterns.regex("parties", "sigle_in_name").match(text, end, stop)
     if bracket and "minist" in fold(sigle_expansion(doc, bracket["sigle"], patterns)):
         return raw
     return head
@@ -115,13 +122,12 @@ def sigle_expansion(doc: Document, sigle: str, patterns: Patterns) -> str:
     return match["expansion"] if match else ""
 
 
-def name_sigle(doc: Document, name: Candidate, block: PartyBlock, patterns: Patterns) -> Candidate | None:
+def name_sigle(
+    doc: Document, name: Candidate, bracket, block: PartyBlock, patterns: Patterns
+) -> Candidate | None:
     """The bracket right after the name, the alias the block gives the party, or the name itself
     when the party is named by its acronym ("La DAE")."""
-    text = doc.plain
-    sigle = patterns.regex("parties", "sigle_in_name").match(text, name.evidence.end, block.end)
-    if not sigle:
-        sigle = patterns.regex("parties", "sigle_alias").search(text, block.start, block.end)
+    sigle = bracket or patterns.regex("parties", "sigle_alias").search(doc.plain, block.start, block.end)
     if sigle:
         return group_candidate(doc, sigle, "sigle", 0.9, "parties.sigle", clean)
     if patterns.regex("parties", "acronym_name").fullmatch(name.value):
@@ -151,7 +157,7 @@ def representative(doc: Document, block: PartyBlock, patterns: Patterns) -> dict
 
 
 def skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\n,:*":
+    while position < len(text) and text[position] in " \t\n,:*•-":
         position += 1
     return position
 
