@@ -154,13 +154,14 @@ def said(sentence: Cell, patterns: Patterns, *keys: str) -> list[tuple[tuple[int
 
 def nearest(said: list[tuple[int, int, object]], start: int, end: int) -> object:
     """What is said closest to an amount: "250 000 € au titre de 2021 et 300 000 € au titre
-    de 2022" gives each its own year; None when two different things are as close."""
+    de 2022" gives each its own year; of two things as close, the one after the amount ("… en
+    AE et 800 000 € en CP"); None when they are as close on the same side."""
     if not said:
         return None
-    gaps = sorted((max(begin - end, start - finish), value) for begin, finish, value in said)
-    if len(gaps) > 1 and gaps[0][0] == gaps[1][0] and gaps[0][1] != gaps[1][1]:
+    gaps = sorted((max(begin - end, start - finish), begin < start, value) for begin, finish, value in said)
+    if len(gaps) > 1 and gaps[0][:2] == gaps[1][:2] and gaps[0][2] != gaps[1][2]:
         return None
-    return gaps[0][1]
+    return gaps[0][2]
 
 
 def sentences(text: str) -> list[Cell]:

@@ -98,7 +98,7 @@ def extract_signatories(
         signatory = Signatory(
             person_name(strip_civility(lines[index].text, patterns)),
             role,
-            function_near(lines, index, names, patterns),
+            function_near(doc.plain, lines, index, names, patterns),
             any(patterns.regex("signature", "by_delegation").search(line.text) for line in between),
         )
         line = lines[index]
@@ -206,25 +206,38 @@ def vocabulary(patterns: Patterns, *lists: str) -> frozenset[str]:
     return patterns.cached[key]
 
 
-def function_near(lines: list[Cell], index: int, names: list[int], patterns: Patterns) -> str | None:
+def function_near(
+    text: str, lines: list[Cell], index: int, names: list[int], patterns: Patterns
+) -> str | None:
     """The office printed with a name: the line before it when that one leads into it ("Le
-    directeur des sports,"), else the line after, else the line before."""
+    directeur des sports,"), else the line after, else the line before; a line set apart by a
+    blank line only when no line touches the name."""
     before, after = index - 1, index + 1
-    leads_in = before >= 0 and lines[before].text.rstrip().endswith(",")
-    order = (before, after) if leads_in else (after, before)
-    for other in order:
+    touching = [
+        other for other in (before, after) if 0 <= other < len(lines) and adjacent(text, lines, index, other)
+    ]
+    leads_in = before in touching and lines[before].text.rstrip().endswith(",")
+    order = [before] if leads_in else []
+    order += [o for o in (after, before) if o in touching] + [after, before]
+    for other in dict.fromkeys(order):
         if other < 0 or other >= len(lines) or other in names:
             continue
         if other == after and lines[other].text.rstrip().endswith(","):
             continue
-        text = clean(lines[other].text)
-        lead = patterns.regex("signature", "function_lead").match(text)
-        text = text[lead.end() :] if lead else text
-        if has_function(text, patterns) and not patterns.regex("signature", "for_party").match(text):
-            article = patterns.regex("parties", "article").match(text)
-            text = text[article.end() :] if article else text
-            return text[:1].upper() + text[1:]
+        function = clean(lines[other].text)
+        lead = patterns.regex("signature", "function_lead").match(function)
+        function = function[lead.end() :] if lead else function
+        if has_function(function, patterns) and not patterns.regex("signature", "for_party").match(function):
+            article = patterns.regex("parties", "article").match(function)
+            function = function[article.end() :] if article else function
+            return function[:1].upper() + function[1:]
     return None
+
+
+def adjacent(text: str, lines: list[Cell], one: int, other: int) -> bool:
+    """Whether two lines follow each other with no blank line between."""
+    first, second = sorted((lines[one], lines[other]), key=lambda cell: cell.start)
+    return text.count("\n", first.start + len(first.text), second.start) <= 1
 
 
 def signatory_role(text, between, parties, patterns) -> tuple[str | None, float]:
