@@ -15,9 +15,6 @@ from pipeline.patterns import Patterns
 
 ROLES = ("delegant", "delegataire")
 ROLE_LABELS = {"delegant": "délégant", "delegataire": "délégataire"}
-# How sure a role is, by where it comes from: stated in the party's block, shared with the
-# parties on its side of "d'une part", the complement of the other side's, or the order.
-ROLE_CONFIDENCE = {"text": 1.0, "side": 0.9, "complement": 0.9, "signature": 0.9, "order": 0.75}
 
 
 @dataclass(slots=True)
@@ -204,10 +201,10 @@ def complement(role: str) -> str:
     return next(r for r in ROLES if r != role)
 
 
-def weigh_by_role(parties: list[Party]) -> None:
-    """A party's fields are as sure as its role: an inferred role goes to review."""
+def weigh_by_role(parties: list[Party], patterns: Patterns) -> None:
+    """A party's fields are as sure as its role: a role two readings allow goes to review."""
     for party in parties:
-        factor = ROLE_CONFIDENCE[party.role_source]
+        factor = patterns["roles"]["confidence_by_source"][party.role_source]
         if factor < 1:
             party.fields = {
                 key: replace(c, confidence=round(c.confidence * factor, 3)) for key, c in party.fields.items()

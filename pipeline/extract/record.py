@@ -54,7 +54,7 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     cut = len(doc.plain.rstrip()) if looks_truncated(doc, blocks, patterns) else None
     parties = extract_parties(doc, blocks.parties, patterns, cut)
     settle_roles(doc, blocks.signature, patterns, parties, nlp)
-    weigh_by_role(parties)
+    weigh_by_role(parties, patterns)
     signatories = extract_signatories(doc, blocks.signature, patterns, parties, nlp)
     if not parties:
         parties = parties_from_signatures(doc, signatories)
