@@ -258,3 +258,41 @@ def test_layout_evidence_spans_match_the_text_at_their_offsets(layouts, path):
     text = path.read_text(encoding="utf-8")
     for field, evidence in layouts[path.stem]["evidence"].items():
         assert text[evidence["start"] : evidence["end"]] == evidence["text"], field
+
+
+def test_a_role_read_from_the_side_of_d_une_part_goes_to_review(layouts, patterns):
+    record = layouts["three_parties_delegant_last"]
+    threshold = patterns["review"]["threshold"]
+    assert record["evidence"]["parties[1].nom"]["confidence"] < threshold
+    assert record["evidence"]["delegant.nom"]["confidence"] >= threshold
+
+
+def test_parties_whose_roles_are_never_stated_go_to_review_in_text_order(extract_text, patterns):
+    record = extract_text(
+        "Entre\nLa direction du budget, d'une part,\nEt\nLa direction des achats de l'État, d'autre part.\n"
+        "Il est convenu ce qui suit : délégation de gestion.\n"
+    )
+    assert (record["delegant"]["nom"], record["delegataire"]["nom"]) == (
+        "Direction du budget",
+        "Direction des achats de l'État",
+    )
+    assert record["evidence"]["delegant.nom"]["confidence"] < patterns["review"]["threshold"]
+
+
+def test_a_truncated_text_is_warned_and_keeps_no_piece_of_a_value(layouts):
+    record = layouts["truncated_excerpt_in_parties"]
+    assert any(warning.startswith("le texte semble tronqué") for warning in record["warnings"])
+    assert [party["role"] for party in record["parties"]] == ["delegant"]
+
+
+def test_a_complete_text_is_not_warned_as_truncated(layouts):
+    for name in ("bo_education_convention_complete", "jorf_avenant_delegataire_first"):
+        assert not any("tronqué" in warning for warning in layouts[name]["warnings"]), name
+
+
+def test_a_publication_date_is_never_the_signature_date(extract_text):
+    record = extract_text(
+        "Référence de publication : BOC n°20 du 25/5/2018\n\nEntre\nLe directeur A, délégant, d'une part,\n"
+        "Et\nLe directeur B, délégataire, d'autre part.\nIl est convenu ce qui suit.\n"
+    )
+    assert (record["date_signature"], record["date_publication"]) == (None, "2018-05-25")
