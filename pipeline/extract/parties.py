@@ -226,12 +226,20 @@ def read_role(doc: Document, block: PartyBlock | None, patterns: Patterns) -> st
         following = doc.plain[match.start() : match.end() + 12]
         if fold(word) in skipped or any(fold(following).startswith(s) for s in skipped):
             continue
-        role = classify_role(word, rules)
+        role = role_of(word, patterns)
         if role:
             if word not in rules[role]:
                 doc.warnings.append(f"mention de rôle « {match[0]} » lue comme {ROLE_LABELS[role]}")
             return role
     return None
+
+
+def role_of(word: str, patterns: Patterns) -> str | None:
+    """classify_role, once per word and process: the same few words recur in every text."""
+    key = ("role_of", word)
+    if key not in patterns.cached:
+        patterns.cached[key] = classify_role(word, patterns["roles"])
+    return patterns.cached[key]
 
 
 def classify_role(word: str, rules: dict) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from pipeline.errors import NotAConvention
@@ -36,12 +35,29 @@ def blank_furniture(doc: Document, patterns: Patterns) -> None:
     lines = patterns.folded("document", "furniture_line").finditer("\n" + doc.lower)
     tokens = patterns.folded("document", "furniture_token").finditer(doc.lower)
     # Read with a newline in front, a line's match starts one character early, on a newline.
-    spans = [(m.start(), m.end() - 1) for m in lines] + [m.span() for m in tokens]
-    spans = sorted(spans + running_headers(doc, patterns))
+    blank(doc, [(m.start(), m.end() - 1) for m in lines] + [m.span() for m in tokens])
+
+
+def blank_running_headers(doc: Document, blocks: Blocks, patterns: Patterns) -> None:
+    """Blank the bulletin's running headers that a page break set inside the parties or the
+    signatures, where lines are read as values."""
+    spans = [Span(block.start, block.end) for block in blocks.parties]
+    spans += [blocks.signature] if blocks.signature else []
+    blank(
+        doc,
+        [
+            m.span()
+            for span in spans
+            for m in patterns.finditer(doc, "document", "running_header", start=span.start, end=span.end)
+        ],
+    )
+
+
+def blank(doc: Document, spans: list[tuple[int, int]]) -> None:
     if not spans:
         return
     pieces, position = [], 0
-    for start, end in spans:
+    for start, end in sorted(spans):
         start = max(start, position)
         pieces += [doc.plain[position:start], " " * max(end - start, 0)]
         position = max(end, position)
@@ -49,35 +65,25 @@ def blank_furniture(doc: Document, patterns: Patterns) -> None:
     doc.lower = lower_in_place(doc.plain)
 
 
-def running_headers(doc: Document, patterns: Patterns) -> list[tuple[int, int]]:
-    """The lines a PDF repeats on each page, but their first occurrence."""
-    seen, repeats, end = set(), [], -1
-    for match in patterns.folded("document", "running_header").finditer(doc.lower):
-        if match.start() < end:
-            continue  # a line already seen
-        start = doc.lower.rfind("\n", 0, match.start()) + 1
-        end = doc.lower.find("\n", match.end())
-        end = len(doc.lower) if end == -1 else end
-        key = re.sub(r"\d+", "#", doc.lower[start:end].strip())
-        if key in seen:
-            repeats.append((start, end))
-        seen.add(key)
-    return repeats
-
-
 def check_convention(doc: Document, patterns: Patterns) -> None:
     rules = patterns["document"]
-    found = {kind: markers_found(doc, patterns, kind) for kind in ("delegation_markers", "other_markers")}
-    if not found["delegation_markers"]:
+    delegation = markers_found(doc, patterns, "delegation_markers", rules["min_markers"])
+    if not delegation:
         raise NotAConvention("pas une convention : aucun des mots propres à une délégation de gestion")
-    total = len(rules["delegation_markers"]) + len(rules["other_markers"])
-    if sum(found.values()) < rules["min_markers"]:
-        raise NotAConvention(f"pas une convention : {sum(found.values())} des {total} marqueurs trouvés")
+    found = delegation + markers_found(doc, patterns, "other_markers", rules["min_markers"] - delegation)
+    if found < rules["min_markers"]:
+        total = len(rules["delegation_markers"]) + len(rules["other_markers"])
+        raise NotAConvention(f"pas une convention : {found} des {total} marqueurs trouvés")
 
 
-def markers_found(doc: Document, patterns: Patterns, kind: str) -> int:
-    rules = patterns["document"][kind]
-    return sum(1 for index in range(len(rules)) if patterns.folded("document", kind, index).search(doc.lower))
+def markers_found(doc: Document, patterns: Patterns, kind: str, enough: int) -> int:
+    """How many markers of a kind the text has, counted up to `enough`."""
+    found = 0
+    for index in range(len(patterns["document"][kind])):
+        if found >= enough:
+            break
+        found += bool(patterns.folded("document", kind, index).search(doc.lower))
+    return found
 
 
 def segment(doc: Document, patterns: Patterns) -> Blocks:

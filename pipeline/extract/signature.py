@@ -12,7 +12,7 @@ from pipeline.extract.amounts import Cell, lines_of
 from pipeline.extract.checks import same_person
 from pipeline.extract.names import clean, fold, person_name
 from pipeline.extract.nlp import person_by_model
-from pipeline.extract.parties import Party, classify_role
+from pipeline.extract.parties import Party, role_of
 from pipeline.extract.segment import Span
 from pipeline.extract.values import parse_date
 from pipeline.model import Candidate, Document
@@ -263,7 +263,7 @@ def signatory_role(text, between, parties, patterns) -> tuple[str | None, float]
 def label_role(between: list[Cell], patterns: Patterns) -> str | None:
     """The role named by the label lines above a signature, when they name only one."""
     labels = [patterns.regex("roles", "signature_label").match(line.text) for line in between]
-    roles = {classify_role(m["role"].lower(), patterns["roles"]) for m in labels if m}
+    roles = {role_of(m["role"].lower(), patterns) for m in labels if m}
     return roles.pop() if len(roles) == 1 and None not in roles else None
 
 
