@@ -100,13 +100,13 @@ def parties_start(doc: Document, patterns: Patterns, before: int) -> tuple[int, 
     if start:
         return start.span()
     within = min(before, patterns["document"]["first_party_within_chars"])
-    first_part = patterns.folded("document", "first_party_end").search(doc.lower, 0, within)
-    if not first_part:
-        return None
-    paragraph = doc.lower.rfind("\n\n", 0, first_part.start())
-    line = doc.lower.rfind("\n", 0, first_part.start())
-    begin = paragraph + 2 if paragraph != -1 and line - paragraph < 400 else line + 1
-    return begin, begin
+    for first_part in patterns.folded("document", "first_party_end").finditer(doc.lower, 0, within):
+        paragraph = doc.lower.rfind("\n\n", 0, first_part.start())
+        line = doc.lower.rfind("\n", 0, first_part.start())
+        begin = paragraph + 2 if paragraph != -1 and line - paragraph < 400 else line + 1
+        if patterns.folded("document", "party_designation").search(doc.lower, begin, first_part.start()):
+            return begin, begin
+    return None
 
 
 def find_parties(doc: Document, patterns: Patterns, start: tuple[int, int] | None) -> list[PartyBlock]:
