@@ -296,3 +296,12 @@ def test_a_publication_date_is_never_the_signature_date(extract_text):
         "Et\nLe directeur B, délégataire, d'autre part.\nIl est convenu ce qui suit.\n"
     )
     assert (record["date_signature"], record["date_publication"]) == (None, "2018-05-25")
+
+
+def test_a_ministry_dropped_before_a_sigle_the_text_never_expands_goes_to_review(extract_text, patterns):
+    record = extract_text(
+        "Entre\nLa structure de maintien des matériels du ministère de la défense (SMM), délégant, "
+        "d'une part,\nEt\nLa direction des achats, délégataire, d'autre part.\nIl est convenu ce qui suit.\n"
+    )
+    assert record["delegant"]["nom"] == "Structure de maintien des matériels"
+    assert record["evidence"]["delegant.nom"]["confidence"] < patterns["review"]["threshold"]

@@ -93,8 +93,13 @@ def read_name(
     raw = clean(" ".join(pieces))
     if not raw:
         return None, None
-    value = org_name(without_ministry(doc, raw, bracket, patterns))
-    return Candidate(value, doc.evidence(start, end), 0.9, "parties.name"), first_bracket
+    value = without_ministry(doc, raw, bracket, patterns)
+    if value != raw and bracket:
+        # "… du ministère de la défense (SIMMAD)": the sigle may stand for the whole of it.
+        candidate = Candidate(org_name(value), doc.evidence(start, end), 0.7, "parties.name_without_ministry")
+    else:
+        candidate = Candidate(org_name(value), doc.evidence(start, end), 0.9, "parties.name")
+    return candidate, first_bracket
 
 
 def without_ministry(doc: Document, raw: str, bracket: regex.Match | None, patterns: Patterns) -> str:
