@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 PARTICLES = {"de", "du", "des", "d'", "le", "la", "van", "von"}
 
@@ -38,8 +39,10 @@ def clean(raw: str) -> str:
     return " ".join(raw.replace("*", " ").split()).strip(" ,;:.")
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """A comparison key: no accents, no case, hyphens and spaces alike."""
+    """A comparison key: no accents, no case, hyphens and spaces alike (the same labels and
+    names recur in every text: each is folded once)."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     return " ".join(re.sub(r"[-'’.,]", " ", text).split())
