@@ -103,12 +103,17 @@ class Outcome:
 MARKUP = ("**", "<i>", "</i>", "<b>", "</b>")
 # Control characters no document means (tabs and line ends aside): spreadsheets refuse them.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A quote escaped by a web page ("d\'une part"): the word before it moves over the backslash.
+ESCAPED_QUOTE = re.compile(r"(\w*)(\\+)(['’\"])")
 
 
 def blank_markup(text: str) -> str:
-    """Blank out Markdown/HTML emphasis left by OCR, keeping every offset in place."""
+    """Blank out Markdown/HTML emphasis left by OCR, and the backslash of quotes escaped by web
+    pages ("d\\'une" reads " d'une"), keeping every offset in place."""
     for mark in MARKUP:
         text = text.replace(mark, " " * len(mark))
+    if "\\" in text:
+        text = ESCAPED_QUOTE.sub(lambda m: " " * len(m[2]) + m[1] + m[3], text)
     return text
 
 

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract.record import extract_document
+from pipeline.model import Document
+
+# Whole conventions written for the tests, one per published layout, each with the values it
+# must give beside it (TEXT.json: dotted field -> value).
+TEXTS = sorted((Path(__file__).resolve().parent / "texts").glob("*.txt"))
+
 PROSE_PARTIES = (
     "La présente convention est conclue entre la direction régionale des finances publiques "
     "de Bretagne, représentée par M. Jean DUPONT, directeur régional, désignée sous le terme de "
@@ -207,3 +219,89 @@ def test_a_signature_block_without_fait_starts_at_its_place_and_date(extract_tex
         ("Jean Dupont", "delegant"),
         ("Marie Curie", "delegataire"),
     ]
+
+
+@pytest.fixture(scope="module")
+def layouts(patterns, nlp) -> dict[str, dict]:
+    return {
+        path.stem: extract_document(Document(path.name, path.read_text(encoding="utf-8")), patterns, nlp)
+        for path in TEXTS
+    }
+
+
+def value_at(record: dict, path: str) -> object:
+    """A record's value by dotted path, list items by index: "parties.1.role"."""
+    node: object = record
+    for key in path.split("."):
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    return node
+
+
+def expected_values(path: Path) -> list[tuple[str, object]]:
+    return list(json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).items())
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "expected"),
+    [
+        pytest.param(path.stem, field, value, id=f"{path.stem}:{field}")
+        for path in TEXTS
+        for field, value in expected_values(path)
+    ],
+)
+def test_layout_gives_the_values_written_beside_it(layouts, text, field, expected):
+    assert value_at(layouts[text], field) == expected
+
+
+@pytest.mark.parametrize("path", TEXTS, ids=lambda p: p.stem)
+def test_layout_evidence_spans_match_the_text_at_their_offsets(layouts, path):
+    text = path.read_text(encoding="utf-8")
+    for field, evidence in layouts[path.stem]["evidence"].items():
+        assert text[evidence["start"] : evidence["end"]] == evidence["text"], field
+
+
+def test_a_role_read_from_the_side_of_d_une_part_goes_to_review(layouts, patterns):
+    record = layouts["three_parties_delegant_last"]
+    threshold = patterns["review"]["threshold"]
+    assert record["evidence"]["parties[1].nom"]["confidence"] < threshold
+    assert record["evidence"]["delegant.nom"]["confidence"] >= threshold
+
+
+def test_parties_whose_roles_are_never_stated_go_to_review_in_text_order(extract_text, patterns):
+    record = extract_text(
+        "Entre\nLa direction du budget, d'une part,\nEt\nLa direction des achats de l'État, d'autre part.\n"
+        "Il est convenu ce qui suit : délégation de gestion.\n"
+    )
+    assert (record["delegant"]["nom"], record["delegataire"]["nom"]) == (
+        "Direction du budget",
+        "Direction des achats de l'État",
+    )
+    assert record["evidence"]["delegant.nom"]["confidence"] < patterns["review"]["threshold"]
+
+
+def test_a_truncated_text_is_warned_and_keeps_no_piece_of_a_value(layouts):
+    record = layouts["truncated_excerpt_in_parties"]
+    assert any(warning.startswith("le texte semble tronqué") for warning in record["warnings"])
+    assert [party["role"] for party in record["parties"]] == ["delegant"]
+
+
+def test_a_complete_text_is_not_warned_as_truncated(layouts):
+    for name in ("bo_education_convention_complete", "jorf_avenant_delegataire_first"):
+        assert not any("tronqué" in warning for warning in layouts[name]["warnings"]), name
+
+
+def test_a_publication_date_is_never_the_signature_date(extract_text):
+    record = extract_text(
+        "Référence de publication : BOC n°20 du 25/5/2018\n\nEntre\nLe directeur A, délégant, d'une part,\n"
+        "Et\nLe directeur B, délégataire, d'autre part.\nIl est convenu ce qui suit.\n"
+    )
+    assert (record["date_signature"], record["date_publication"]) == (None, "2018-05-25")
+
+
+def test_a_ministry_dropped_before_a_sigle_the_text_never_expands_goes_to_review(extract_text, patterns):
+    record = extract_text(
+        "Entre\nLa structure de maintien des matériels du ministère de la défense (SMM), délégant, "
+        "d'une part,\nEt\nLa direction des achats, délégataire, d'autre part.\nIl est convenu ce qui suit.\n"
+    )
+    assert record["delegant"]["nom"] == "Structure de maintien des matériels"
+    assert record["evidence"]["delegant.nom"]["confidence"] < patterns["review"]["threshold"]

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import GOLD_DIR, SAMPLES, SCORER
+from conftest import GOLD_DIR, ROOT, SAMPLES, SCORER
 
 from pipeline.batch import Options, run
 
@@ -49,3 +49,26 @@ def test_every_evidence_span_matches_the_text_at_its_offsets(extracted, sample):
     text = sample.read_text(encoding="utf-8")
     for field, evidence in records[sample.name]["evidence"].items():
         assert text[evidence["start"] : evidence["end"]] == evidence["text"], field
+
+
+# Real conventions from the ministries' bulletins, kept beside the project when it is checked out
+# in its development folder; never copied into it.
+REAL = ROOT.parent / "shared" / "real"
+
+
+@pytest.mark.skipif(not (REAL / "texts").is_dir(), reason="no real conventions beside the project")
+def test_scorer_f1_on_real_conventions_is_at_least_097(tmp_path):
+    run([REAL / "texts"], tmp_path, Options(jobs=1))
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(SCORER),
+            str(tmp_path / "conventions.json"),
+            str(REAL / "gold"),
+            "--min",
+            "0.95",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -47,6 +47,15 @@ def delegation_type(doc: Document, patterns: Patterns) -> Candidate:
 
 
 def sentence_case(text: str) -> str:
+    """ "CONVENTION DE GESTION" and "DÉLÉGATION DE GESTION entre …" in sentence case; a code
+    after the capitals ("N° 2537/DEF") stays."""
     if text.isupper():
         text = text.lower()
+    else:
+        words = text.split(" ")
+        count = 0
+        while count < len(words) and words[count].isalpha() and words[count].isupper():
+            count += 1
+        if count:
+            text = " ".join([word.lower() for word in words[:count]] + words[count:])
     return text[:1].upper() + text[1:]

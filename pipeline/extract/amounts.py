@@ -129,7 +129,7 @@ def prose_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
             for kind in patterns["amounts"]["credit_types_in_text"]
             for span, _ in said(sentence, patterns, "credit_types_in_text", kind)
         ]
-        amounts = figures_and_words(sentence, patterns)
+        amounts = [a for a in figures_and_words(sentence, patterns) if not replaced(doc, a[1], patterns)]
         for value, start, end, rule in amounts:
             estimate = bool(patterns.regex("amounts", "estimation_after").match(doc.plain, end))
             # "1 250 000 euros en AE et en CP": one amount, both kinds of credit.
@@ -140,6 +140,12 @@ def prose_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
     return list(found.values())
 
 
+def replaced(doc: Document, start: int, patterns: Patterns) -> bool:
+    """Whether an avenant says the amount is the one it replaces."""
+    window = max(0, start - patterns["amounts"]["replaced_window"])
+    return bool(patterns.search(doc, "amounts", "replaced_before", start=window, end=start))
+
+
 def said(sentence: Cell, patterns: Patterns, *keys: str) -> list[tuple[tuple[int, int], regex.Match]]:
     """Each match of a rule in a sentence, with its offsets in the document."""
     found = patterns.regex("amounts", *keys).finditer(sentence.text)
@@ -148,13 +154,14 @@ def said(sentence: Cell, patterns: Patterns, *keys: str) -> list[tuple[tuple[int
 
 def nearest(said: list[tuple[int, int, object]], start: int, end: int) -> object:
     """What is said closest to an amount: "250 000 € au titre de 2021 et 300 000 € au titre
-    de 2022" gives each its own year; None when two different things are as close."""
+    de 2022" gives each its own year; of two things as close, the one after the amount ("… en
+    AE et 800 000 € en CP"); None when they are as close on the same side."""
     if not said:
         return None
-    gaps = sorted((max(begin - end, start - finish), value) for begin, finish, value in said)
-    if len(gaps) > 1 and gaps[0][0] == gaps[1][0] and gaps[0][1] != gaps[1][1]:
+    gaps = sorted((max(begin - end, start - finish), begin < start, value) for begin, finish, value in said)
+    if len(gaps) > 1 and gaps[0][:2] == gaps[1][:2] and gaps[0][2] != gaps[1][2]:
         return None
-    return gaps[0][1]
+    return gaps[0][2]
 
 
 def sentences(text: str) -> list[Cell]:

@@ -89,8 +89,25 @@ def signs_for_itself(party: dict, own: list[dict]) -> bool:
 
 
 def same_person(one: str, other: str | None) -> bool:
-    """The same words, whatever their case, accents and order ("Bou Hanna Nadi")."""
-    return bool(other) and sorted(fold(one).split()) == sorted(fold(other).split())
+    """The same words, whatever their case, accents and order ("Bou Hanna Nadi"), a first name
+    printed as its initial ("P. Verdier") matching it in full."""
+    if not other:
+        return False
+    words, others = fold(one).split(), fold(other).split()
+    return sorted(words) == sorted(others) or initials_match(words, others) or initials_match(others, words)
+
+
+def initials_match(short: list[str], full: list[str]) -> bool:
+    """Whether the words of `short`, some of them initials, name the words of `full`."""
+    if len(short) != len(full):
+        return False
+    rest = list(full)
+    for word in sorted(short, key=len, reverse=True):
+        found = next((r for r in rest if r == word or (len(word) == 1 and r.startswith(word))), None)
+        if found is None:
+            return False
+        rest.remove(found)
+    return True
 
 
 def as_date(value: object) -> date | None:

@@ -26,11 +26,20 @@ def normalise_uo(value: str) -> str:
     return "-".join([head.zfill(4), *rest])
 
 
+PROGRAMME = re.compile(r"(?:programme[ \t]*(?:n[°o][ \t]*)?|^)(\d{3,4})\b", re.IGNORECASE)
+ACTION = re.compile(r"(?<!sous-)action[ \t]*(?:n[°o][ \t]*)?(\d{1,2})", re.IGNORECASE)
+SUB_ACTION = re.compile(r"sous-action[ \t]*(?:n[°o][ \t]*)?(\d{1,2})", re.IGNORECASE)
+
+
 def normalise_domain(value: str) -> str:
-    numbers = re.findall(r"\d+", value)
-    if len(numbers) == 1 or "-" in value:
-        return value
-    return "-".join([numbers[0].zfill(4), *(n.zfill(2) for n in numbers[1:])])
+    """ "0148-03" as printed; "0352, action 1", "214 « … », action 04" and "action 2 du
+    programme 150" as the code they name: "0352-01", "0214-04", "0150-02"."""
+    if "action" in value.lower():
+        programme, action = PROGRAMME.search(value), ACTION.search(value)
+        sub = SUB_ACTION.search(value)
+        parts = [programme[1].zfill(4), action[1].zfill(2), *([sub[1].zfill(2)] if sub else [])]
+        return "-".join(parts)
+    return value
 
 
 FORMATS = {

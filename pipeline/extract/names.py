@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 PARTICLES = {"de", "du", "des", "d'", "le", "la", "van", "von"}
 
@@ -26,7 +27,8 @@ def org_name(raw: str) -> str:
     text = clean(raw)
     words = text.split()
     content = [re.sub(r"^[lLdD]['’]", "", word) for word in words[1:] if len(word) > 3]
-    titled = sum(1 for word in content if word[:1].isupper()) > len(content) / 2
+    # One capitalised word is a proper noun ("Préfet du Finistère"), not Title Case.
+    titled = len(content) > 1 and sum(1 for word in content if word[:1].isupper()) > len(content) / 2
     if titled and len(words) > 2:
         words = [w if w.isupper() and len(w) > 1 else w.lower() for w in words]
     text = " ".join(words)
@@ -37,8 +39,10 @@ def clean(raw: str) -> str:
     return " ".join(raw.replace("*", " ").split()).strip(" ,;:.")
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """A comparison key: no accents, no case, hyphens and spaces alike."""
+    """A comparison key: no accents, no case, hyphens and spaces alike (the same labels and
+    names recur in every text: each is folded once)."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     return " ".join(re.sub(r"[-'’.,]", " ", text).split())

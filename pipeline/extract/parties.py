@@ -1,13 +1,15 @@
-"""The two parties: name, sigle, address and representative, with their role."""
+"""The parties: name, sigle, address and representative of each, with its role."""
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import regex
 
 from pipeline.extract.names import clean, fold, org_name, person_name
-from pipeline.extract.segment import Span
+from pipeline.extract.segment import PartyBlock
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
 
@@ -17,14 +19,21 @@ ROLE_LABELS = {"delegant": "délégant", "delegataire": "délégataire"}
 
 @dataclass(slots=True)
 class Party:
-    span: Span | None
+    span: PartyBlock | None
     role: str | None = None
-    role_source: str = "text"  # "text", "complement", "order" or "signature"
+    role_source: str = "text"  # "text", "side", "complement", "order" or "signature"
     fields: dict[str, Candidate] = field(default_factory=dict)  # "nom", "representant.nom"...
 
 
-def extract_parties(doc: Document, spans: list[Span], patterns: Patterns) -> list[Party]:
-    parties = [read_party(doc, span, patterns) for span in spans[:2]]
+def extract_parties(
+    doc: Document, blocks: list[PartyBlock], patterns: Patterns, cut: int | None = None
+) -> list[Party]:
+    """The parties in text order; in a text cut short at `cut`, what runs into the cut is a piece
+    of a value, left out."""
+    parties = [read_party(doc, block, patterns) for block in blocks]
+    for party in parties:
+        party.fields = {key: c for key, c in party.fields.items() if cut is None or c.evidence.end < cut}
+    parties = [party for party in parties if party.fields]
     assign_roles(doc, parties, patterns)
     for party in parties:
         if "sigle" not in party.fields:
@@ -34,65 +43,177 @@ def extract_parties(doc: Document, spans: list[Span], patterns: Patterns) -> lis
     return [party for party in parties if party.role]
 
 
-def read_party(doc: Document, span: Span, patterns: Patterns) -> Party:
-    party = Party(span)
+def main_parties(parties: list[Party]) -> dict[str, Party]:
+    """The délégant and the délégataire of the record: for each role, the first party whose own
+    block states it, else the first party given it."""
+    found = {}
+    for role in ROLES:
+        holders = [p for p in parties if p.role == role]
+        stated = [p for p in holders if p.role_source == "text"]
+        if stated or holders:
+            found[role] = (stated or holders)[0]
+    return found
+
+
+def read_party(doc: Document, block: PartyBlock, patterns: Patterns) -> Party:
+    party = Party(block)
     text = doc.plain
-    article = patterns.regex("parties", "article").match(text, span.start, span.end)
-    name_start = article.end() if article else skip_space(text, span.start)
-    name_end = patterns.regex("parties", "name_end").search(text, name_start, span.end)
-    end = name_end.start() if name_end else span.end
-    if end > name_start:
-        party.fields["nom"] = Candidate(
-            org_name(text[name_start:end]), doc.evidence(name_start, end), 0.9, "parties.name"
-        )
-    sigle = patterns.regex("parties", "sigle_in_name").match(text, end, span.end)
-    if not sigle:
-        sigle = patterns.regex("parties", "sigle_alias").search(text, span.start, span.end)
-    if sigle:
-        party.fields["sigle"] = group_candidate(doc, sigle, "sigle", 0.9, "parties.sigle", clean)
-    address = patterns.regex("parties", "address").search(text, span.start, span.end)
+    article = patterns.regex("parties", "article").match(text, block.start, block.end)
+    name_start = article.end() if article else skip_space(text, block.start)
+    name, bracket = read_name(doc, name_start, block.end, patterns)
+    if name:
+        party.fields["nom"] = name
+        if sigle := name_sigle(doc, name, bracket, block, patterns):
+            party.fields["sigle"] = sigle
+    address = patterns.regex("parties", "address").search(text, block.start, block.end)
     if address:
         party.fields["adresse"] = group_candidate(doc, address, "value", 0.85, "parties.address", clean)
-    elif street := patterns.regex("parties", "street_address").search(text, span.start, span.end):
+    elif street := patterns.regex("parties", "street_address").search(text, block.start, block.end):
         party.fields["adresse"] = group_candidate(doc, street, "value", 0.75, "parties.street_address", clean)
-    rep = patterns.regex("parties", "representative").search(text, span.start, span.end)
-    rep = rep or patterns.regex("parties", "representative_function_first").search(text, span.start, span.end)
-    if rep:
-        party.fields["representant.nom"] = group_candidate(
-            doc, rep, "name", 0.9, "parties.representative", person_name
-        )
-        party.fields["representant.fonction"] = group_candidate(
-            doc, rep, "function", 0.8, "parties.representative", clean
-        )
+    party.fields.update(representative(doc, block, patterns))
     return party
 
 
+def read_name(
+    doc: Document, start: int, stop: int, patterns: Patterns
+) -> tuple[Candidate | None, regex.Match | None]:
+    """The designation up to where it ends, brackets that the designation goes on after
+    skipped; what only attaches the party to its ministry dropped. With it, the first bracket
+    after a piece of it: the party's sigle."""
+    text, pieces, position, first_bracket = doc.plain, [], start, None
+    while True:
+        end_match = patterns.regex("parties", "name_end").search(text, position, stop)
+        end = end_match.start() if end_match else stop
+        pieces.append(text[position:end])
+        bracket = patterns.regex("parties", "sigle_in_name").match(text, end, stop)
+        first_bracket = first_bracket or bracket
+        if not bracket or not patterns.regex("parties", "bracket_continues").match(text, bracket.end(), stop):
+            break
+        position = bracket.end()
+    raw = clean(" ".join(pieces))
+    if not raw:
+        return None, None
+    value = without_ministry(doc, raw, bracket, patterns)
+    if value != raw and bracket:
+        # "… du ministère de la défense (SIMMAD)": the sigle may stand for the whole of it.
+        candidate = Candidate(org_name(value), doc.evidence(start, end), 0.7, "parties.name_without_ministry")
+    else:
+        candidate = Candidate(org_name(value), doc.evidence(start, end), 0.9, "parties.name")
+    return candidate, first_bracket
+
+
+def without_ministry(doc: Document, raw: str, bracket: regex.Match | None, patterns: Patterns) -> str:
+    """The name without "… du ministère de …", unless it names nothing without it, or the
+    sigle in the bracket after it stands for it whole."""
+    ministry = patterns.regex("parties", "ministry").search(raw)
+    if not ministry:
+        return raw
+    head = raw[: ministry.start()]
+    needed = {fold(words) for words in patterns["parties"]["ministry_needed"]}
+    if fold(head) in needed:
+        return raw
+    if bracket and "minist" in fold(sigle_expansion(doc, bracket["sigle"], patterns)):
+        return raw
+    return head
+
+
+def sigle_expansion(doc: Document, sigle: str, patterns: Patterns) -> str:
+    """What the text's own list of sigles says a sigle stands for ("SIMMAD : Structure …")."""
+    source = patterns.source("parties", "sigle_definition").replace("{sigle}", re.escape(sigle))
+    match = re.search(source, doc.plain, re.MULTILINE)
+    return match["expansion"] if match else ""
+
+
+def name_sigle(
+    doc: Document, name: Candidate, bracket, block: PartyBlock, patterns: Patterns
+) -> Candidate | None:
+    """The bracket right after the name, the alias the block gives the party, or the name itself
+    when the party is named by its acronym ("La DAE")."""
+    sigle = bracket or patterns.regex("parties", "sigle_alias").search(doc.plain, block.start, block.end)
+    if sigle:
+        return group_candidate(doc, sigle, "sigle", 0.9, "parties.sigle", clean)
+    if patterns.regex("parties", "acronym_name").fullmatch(name.value):
+        return Candidate(name.value, name.evidence, 0.85, "parties.sigle_is_name")
+    return None
+
+
+def representative(doc: Document, block: PartyBlock, patterns: Patterns) -> dict[str, Candidate]:
+    for index, rule in enumerate(patterns["parties"]["representative"]):
+        match = patterns.regex("parties", "representative", index, "pattern").search(
+            doc.plain, block.start, block.end
+        )
+        if not match:
+            continue
+        found = {}
+        name = f"parties.representative.{rule['name']}"
+        if match.groupdict().get("name"):
+            found["representant.nom"] = group_candidate(
+                doc, match, "name", rule["confidence"], name, person_name
+            )
+        if match.groupdict().get("function"):
+            found["representant.fonction"] = group_candidate(
+                doc, match, "function", rule["confidence"] - 0.1, name, clean
+            )
+        return found
+    return {}
+
+
 def skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\n,:*":
+    while position < len(text) and text[position] in " \t\n,:*•-":
         position += 1
     return position
 
 
 def group_candidate(doc, match, group, confidence, rule, normalise) -> Candidate:
     start, end = match.span(group)
-    return Candidate(normalise(match[group]), doc.evidence(start, end), confidence, rule)
+    return Candidate(normalise(doc.plain[start:end]), doc.evidence(start, end), confidence, rule)
 
 
 def assign_roles(doc: Document, parties: list[Party], patterns: Patterns) -> None:
+    """Roles stated in each block; a party that states none takes the role stated on its side
+    of "d'une part", else the complement of the other side's; else the first party named is
+    the délégant, as in the décret's model."""
     for party in parties:
         party.role = read_role(doc, party.span, patterns)
-    known = [p.role for p in parties if p.role]
-    if len(parties) == 2 and len(known) == 1:
-        unknown = next(p for p in parties if not p.role)
-        unknown.role = next(r for r in ROLES if r != known[0])
-        unknown.role_source = "complement"
+    for party in parties:
+        if party.role:
+            continue
+        same_side = {p.role for p in parties if p.role and p.span.side == party.span.side}
+        other_side = {p.role for p in parties if p.role and p.span.side != party.span.side}
+        stated = {p.role for p in parties if p.role}
+        if len(same_side) == 1 and len({p.span.side for p in parties}) > 1:
+            party.role, party.role_source = same_side.pop(), "side"
+        elif len(other_side) == 1 and not same_side:
+            party.role, party.role_source = complement(other_side.pop()), "complement"
+        elif len(stated) == 1 and len(parties) == 2:
+            party.role, party.role_source = complement(stated.pop()), "complement"
+        else:
+            continue
         doc.warnings.append(
-            f"rôle de « {name_of(unknown)} » lu comme {ROLE_LABELS[unknown.role]} : "
-            f"l'autre partie est {ROLE_LABELS[known[0]]}"
+            f"rôle de « {name_of(party)} » lu comme {ROLE_LABELS[party.role]} : "
+            "il n'est pas énoncé dans son bloc"
         )
-    elif len(parties) == 2 and (not known or known[0] == known[-1] and len(known) == 2):
-        parties[0].role, parties[1].role = ROLES
-        parties[0].role_source = parties[1].role_source = "order"
+    unknown = [p for p in parties if not p.role]
+    if unknown and not any(p.role for p in parties):
+        for index, party in enumerate(parties):
+            party.role, party.role_source = ROLES[min(index, 1)], "order"
+    for party in parties:
+        if party.role is None:
+            party.role, party.role_source = "delegataire", "order"
+
+
+def complement(role: str) -> str:
+    return next(r for r in ROLES if r != role)
+
+
+def weigh_by_role(parties: list[Party], patterns: Patterns) -> None:
+    """A party's fields are as sure as its role: a role two readings allow goes to review."""
+    for party in parties:
+        factor = patterns["roles"]["confidence_by_source"][party.role_source]
+        if factor < 1:
+            party.fields = {
+                key: replace(c, confidence=round(c.confidence * factor, 3)) for key, c in party.fields.items()
+            }
 
 
 def name_of(party: Party) -> str:
@@ -100,20 +221,30 @@ def name_of(party: Party) -> str:
     return nom.value if nom else "?"
 
 
-def read_role(doc: Document, span: Span, patterns: Patterns) -> str | None:
+def read_role(doc: Document, block: PartyBlock | None, patterns: Patterns) -> str | None:
+    if block is None:
+        return None
     rules = patterns["roles"]
     skipped = [fold(word) for word in rules["not_roles"]]
-    for match in patterns.regex("roles", "role_word").finditer(doc.plain, span.start, span.end):
+    for match in patterns.regex("roles", "role_word").finditer(doc.plain, block.intro, block.end):
         word = match[0].lower()
         following = doc.plain[match.start() : match.end() + 12]
         if fold(word) in skipped or any(fold(following).startswith(s) for s in skipped):
             continue
-        role = classify_role(word, rules)
+        role = role_of(word, patterns)
         if role:
             if word not in rules[role]:
                 doc.warnings.append(f"mention de rôle « {match[0]} » lue comme {ROLE_LABELS[role]}")
             return role
     return None
+
+
+def role_of(word: str, patterns: Patterns) -> str | None:
+    """classify_role, once per word and process: the same few words recur in every text."""
+    key = ("role_of", word)
+    if key not in patterns.cached:
+        patterns.cached[key] = classify_role(word, patterns["roles"])
+    return patterns.cached[key]
 
 
 def classify_role(word: str, rules: dict) -> str | None:

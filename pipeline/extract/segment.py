@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.errors import NotAConvention
-from pipeline.model import Document
+from pipeline.model import Document, lower_in_place
 from pipeline.patterns import Patterns
 
 
@@ -16,38 +16,129 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class PartyBlock:
+    intro: int  # where the words that introduce the party start: "Entre", "Et", "Délégataire :"
+    start: int  # where the party's own words start
+    end: int
+    side: int  # 0 up to "d'une part", 1 after it
+
+
+@dataclass(frozen=True, slots=True)
 class Blocks:
-    parties: list[Span]  # one span per party, in the order of the text
+    heading_end: int  # where the parties block starts: the act's heading is before
+    parties: list[PartyBlock]  # in the order of the text
     signature: Span | None
+
+
+def blank_furniture(doc: Document, patterns: Patterns) -> None:
+    """Blank the web pages' and bulletins' furniture in the plain views, offsets kept."""
+    lines = patterns.folded("document", "furniture_line").finditer("\n" + doc.lower)
+    tokens = patterns.folded("document", "furniture_token").finditer(doc.lower)
+    # Read with a newline in front, a line's match starts one character early, on a newline.
+    blank(doc, [(m.start(), m.end() - 1) for m in lines] + [m.span() for m in tokens])
+
+
+def blank_running_headers(doc: Document, blocks: Blocks, patterns: Patterns) -> None:
+    """Blank the bulletin's running headers that a page break set inside the parties or the
+    signatures, where lines are read as values."""
+    spans = [Span(block.start, block.end) for block in blocks.parties]
+    spans += [blocks.signature] if blocks.signature else []
+    blank(
+        doc,
+        [
+            m.span()
+            for span in spans
+            for m in patterns.finditer(doc, "document", "running_header", start=span.start, end=span.end)
+        ],
+    )
+
+
+def blank(doc: Document, spans: list[tuple[int, int]]) -> None:
+    if not spans:
+        return
+    pieces, position = [], 0
+    for start, end in sorted(spans):
+        start = max(start, position)
+        pieces += [doc.plain[position:start], " " * max(end - start, 0)]
+        position = max(end, position)
+    doc.plain = "".join([*pieces, doc.plain[position:]])
+    doc.lower = lower_in_place(doc.plain)
 
 
 def check_convention(doc: Document, patterns: Patterns) -> None:
     rules = patterns["document"]
-    found = sum(
-        1
-        for index, _ in enumerate(rules["markers"])
-        if patterns.folded("document", "markers", index).search(doc.lower)
-    )
+    delegation = markers_found(doc, patterns, "delegation_markers", rules["min_markers"])
+    if not delegation:
+        raise NotAConvention("pas une convention : aucun des mots propres à une délégation de gestion")
+    found = delegation + markers_found(doc, patterns, "other_markers", rules["min_markers"] - delegation)
     if found < rules["min_markers"]:
-        raise NotAConvention(f"pas une convention : {found} des {len(rules['markers'])} marqueurs trouvés")
+        total = len(rules["delegation_markers"]) + len(rules["other_markers"])
+        raise NotAConvention(f"pas une convention : {found} des {total} marqueurs trouvés")
+
+
+def markers_found(doc: Document, patterns: Patterns, kind: str, enough: int) -> int:
+    """How many markers of a kind the text has, counted up to `enough`."""
+    found = 0
+    for index in range(len(patterns["document"][kind])):
+        if found >= enough:
+            break
+        found += bool(patterns.folded("document", kind, index).search(doc.lower))
+    return found
 
 
 def segment(doc: Document, patterns: Patterns) -> Blocks:
-    return Blocks(find_parties(doc, patterns), find_signature(doc, patterns))
+    signature = find_signature(doc, patterns)
+    start = parties_start(doc, patterns, signature.start if signature else len(doc.plain))
+    heading_end = start[0] if start else len(doc.plain)
+    return Blocks(heading_end, find_parties(doc, patterns, start), signature)
 
 
-def find_parties(doc: Document, patterns: Patterns) -> list[Span]:
-    start = patterns.folded("document", "parties_start").search(doc.lower)
+def parties_start(doc: Document, patterns: Patterns, before: int) -> tuple[int, int] | None:
+    """Where the parties block starts and its first party's words begin: after "Entre", or
+    with no "Entre", at the paragraph that ends "d'une part"."""
+    start = patterns.folded("document", "parties_start").search(doc.lower, 0, before)
+    if start:
+        return start.span()
+    within = min(before, patterns["document"]["first_party_within_chars"])
+    for first_part in patterns.folded("document", "first_party_end").finditer(doc.lower, 0, within):
+        paragraph = doc.lower.rfind("\n\n", 0, first_part.start())
+        line = doc.lower.rfind("\n", 0, first_part.start())
+        begin = paragraph + 2 if paragraph != -1 and line - paragraph < 400 else line + 1
+        if patterns.folded("document", "party_designation").search(doc.lower, begin, first_part.start()):
+            return begin, begin
+    return None
+
+
+def find_parties(doc: Document, patterns: Patterns, start: tuple[int, int] | None) -> list[PartyBlock]:
     if not start:
         return []
-    end = patterns.folded("document", "parties_end").search(doc.lower, start.end())
-    stop = end.start() if end else min(len(doc.plain), start.end() + 3000)
-    cuts = [m for m in patterns.folded("document", "parties_split").finditer(doc.lower, start.end(), stop)]
-    bounds = [start.end(), *[m.start() for m in cuts], stop]
-    heads = [start.end(), *[m.end() for m in cuts]]
-    # "d'une part," then a line "Et" cut twice: the blank piece between is no party.
-    spans = [Span(head, bound) for head, bound in zip(heads, bounds[1:], strict=True)]
-    return [span for span in spans if doc.plain[span.start : span.end].strip(" \t\n,;.*")]
+    end = patterns.folded("document", "parties_end").search(doc.lower, start[1])
+    stop = end.start() if end else min(len(doc.plain), start[1] + 3000)
+    cuts = list(patterns.folded("document", "parties_split").finditer(doc.lower, start[1], stop))
+    intros = [(*start, False), *[(*m.span(), bool(m.groupdict().get("side"))) for m in cuts]]
+    blocks, side = [], 0
+    for (intro, head, after_side), bound in zip(intros, [*[m.start() for m in cuts], stop], strict=True):
+        side += after_side
+        # "d'une part," then a line "Et" cut twice: the blank piece between is no party.
+        if doc.plain[head:bound].strip(" \t\n,;.*"):
+            blocks.append(PartyBlock(intro, head, bound, side))
+    return blocks[: patterns["document"]["max_parties"]]
+
+
+def looks_truncated(doc: Document, blocks: Blocks, patterns: Patterns) -> bool:
+    """No signature block, no signature label near the end, and a last sentence left open."""
+    if blocks.signature:
+        return False
+    tail = max(0, len(doc.plain) - patterns["document"]["signature_max_chars"])
+    if patterns.search(doc, "signature", "by_delegation", start=tail) or patterns.search(
+        doc, "roles", "signature_label", start=tail
+    ):
+        return False
+    text = doc.plain.rstrip(' \t\n*"')
+    if not text or text[-1] in patterns["document"]["complete_endings"]:
+        return False
+    line_start = text.rfind("\n") + 1
+    return not patterns.regex("document", "complete_last_line").search(text, line_start)
 
 
 def find_signature(doc: Document, patterns: Patterns) -> Span | None:

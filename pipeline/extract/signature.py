@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 import regex
 
 from pipeline.extract.amounts import Cell, lines_of
+from pipeline.extract.checks import same_person
 from pipeline.extract.names import clean, fold, person_name
 from pipeline.extract.nlp import person_by_model
-from pipeline.extract.parties import Party, classify_role
+from pipeline.extract.parties import Party, role_of
 from pipeline.extract.segment import Span
 from pipeline.extract.values import parse_date
 from pipeline.model import Candidate, Document
@@ -96,7 +98,7 @@ def extract_signatories(
         signatory = Signatory(
             person_name(strip_civility(lines[index].text, patterns)),
             role,
-            function_near(lines, index, names, patterns),
+            function_near(doc.plain, lines, index, names, patterns),
             any(patterns.regex("signature", "by_delegation").search(line.text) for line in between),
         )
         line = lines[index]
@@ -116,8 +118,21 @@ def extract_signatories(
 def signature_lines(doc: Document, span: Span, patterns: Patterns, nlp) -> tuple[list[Cell], list[int]]:
     """The lines after "Fait à …", and the indexes of those that are a person's name."""
     lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])][1:]
-    lines = by_column(lines, patterns)
+    lines = [cell for line in by_column(lines, patterns) for cell in comma_parts(line, patterns, nlp)]
     return lines, [i for i, line in enumerate(lines) if is_person(line.text, patterns, nlp)]
+
+
+def comma_parts(line: Cell, patterns: Patterns, nlp) -> list[Cell]:
+    """A whole block on one line ("Pour le ministre et par délégation, le directeur des
+    affaires financières, Jean DUPONT") read as its lines, when it ends with a name."""
+    if ", " not in line.text or is_person(line.text, patterns, nlp):
+        return [line]
+    parts, position = [], 0
+    for piece in re.findall(r"[^,]+,?", line.text):
+        if piece.strip(" \t,"):
+            parts.append(Cell(piece, line.start + position))
+        position += len(piece)
+    return parts if parts and is_person(parts[-1].text, patterns, nlp) else [line]
 
 
 def by_column(lines: list[Cell], patterns: Patterns) -> list[Cell]:
@@ -146,8 +161,9 @@ def split_at(line: Cell, gap: regex.Pattern) -> list[Cell]:
 
 
 def strip_civility(text: str, patterns: Patterns) -> str:
-    civility = patterns.regex("fragments", "civility").match(text.strip())
-    return text.strip()[civility.end() :] if civility else text
+    """The name without the civility or rank before it: "Le colonel Étienne MARCHAL."."""
+    title = patterns.regex("signature", "title_before_name").match(text.strip())
+    return text.strip()[title.end() :] if title and title.end() else text
 
 
 def words_of(text: str) -> list[str]:
@@ -165,6 +181,8 @@ def is_person(text: str, patterns: Patterns, nlp) -> bool:
     ) & set(words):
         return False
     if any(word.isupper() and len(word) > 1 for word in candidate.split()) or nlp is None:
+        return True
+    if patterns.regex("signature", "initial").match(candidate):
         return True
     if words[0] in first_names(patterns):
         return True
@@ -188,16 +206,38 @@ def vocabulary(patterns: Patterns, *lists: str) -> frozenset[str]:
     return patterns.cached[key]
 
 
-def function_near(lines: list[Cell], index: int, names: list[int], patterns: Patterns) -> str | None:
-    for other in (index + 1, index - 1):
+def function_near(
+    text: str, lines: list[Cell], index: int, names: list[int], patterns: Patterns
+) -> str | None:
+    """The office printed with a name: the line before it when that one leads into it ("Le
+    directeur des sports,"), else the line after, else the line before; a line set apart by a
+    blank line only when no line touches the name."""
+    before, after = index - 1, index + 1
+    touching = [
+        other for other in (before, after) if 0 <= other < len(lines) and adjacent(text, lines, index, other)
+    ]
+    leads_in = before in touching and lines[before].text.rstrip().endswith(",")
+    order = [before] if leads_in else []
+    order += [o for o in (after, before) if o in touching] + [after, before]
+    for other in dict.fromkeys(order):
         if other < 0 or other >= len(lines) or other in names:
             continue
-        text = clean(lines[other].text)
-        if has_function(text, patterns) and not patterns.regex("signature", "for_party").match(text):
-            article = patterns.regex("parties", "article").match(text)
-            text = text[article.end() :] if article else text
-            return text[:1].upper() + text[1:]
+        if other == after and lines[other].text.rstrip().endswith(","):
+            continue
+        function = clean(lines[other].text)
+        lead = patterns.regex("signature", "function_lead").match(function)
+        function = function[lead.end() :] if lead else function
+        if has_function(function, patterns) and not patterns.regex("signature", "for_party").match(function):
+            article = patterns.regex("parties", "article").match(function)
+            function = function[article.end() :] if article else function
+            return function[:1].upper() + function[1:]
     return None
+
+
+def adjacent(text: str, lines: list[Cell], one: int, other: int) -> bool:
+    """Whether two lines follow each other with no blank line between."""
+    first, second = sorted((lines[one], lines[other]), key=lambda cell: cell.start)
+    return text.count("\n", first.start + len(first.text), second.start) <= 1
 
 
 def signatory_role(text, between, parties, patterns) -> tuple[str | None, float]:
@@ -211,13 +251,19 @@ def signatory_role(text, between, parties, patterns) -> tuple[str | None, float]
             if role:
                 return role, 0.85
     role = label_role(between, patterns)
-    return (role, 0.8) if role else (None, 0.5)
+    if role:
+        return role, 0.8
+    for line in reversed(between):
+        role = party_named(line.text, parties)
+        if role:
+            return role, 0.75
+    return None, 0.5
 
 
 def label_role(between: list[Cell], patterns: Patterns) -> str | None:
     """The role named by the label lines above a signature, when they name only one."""
     labels = [patterns.regex("roles", "signature_label").match(line.text) for line in between]
-    roles = {classify_role(m["role"].lower(), patterns["roles"]) for m in labels if m}
+    roles = {role_of(m["role"].lower(), patterns) for m in labels if m}
     return roles.pop() if len(roles) == 1 and None not in roles else None
 
 
@@ -226,7 +272,7 @@ def settle_roles(
 ) -> None:
     """Roles taken from the order of the parties give way to the signature labels: the
     délégant is the party whose representative signs under "Le délégant"."""
-    if span is None or not parties or any(p.role_source != "order" for p in parties):
+    if span is None or len(parties) != 2 or any(p.role_source != "order" for p in parties):
         return
     lines, names = signature_lines(doc, span, patterns, nlp)
     previous = -1
@@ -245,10 +291,13 @@ def settle_roles(
 
 
 def party_represented_by(text: str, parties: list[Party], patterns: Patterns) -> Party | None:
-    name = fold(person_name(strip_civility(text, patterns)))
+    name = person_name(strip_civility(text, patterns))
     for party in parties:
         rep = party.fields.get("representant.nom")
-        if rep and difflib.SequenceMatcher(None, name, fold(rep.value)).ratio() >= 0.85:
+        if rep and (
+            difflib.SequenceMatcher(None, fold(name), fold(rep.value)).ratio() >= 0.85
+            or same_person(name, rep.value)
+        ):
             return party
     return None
 
@@ -270,10 +319,14 @@ def parties_from_signatures(doc: Document, signatories: list[Candidate]) -> list
 
 
 def party_named(org: str, parties: list[Party]) -> str | None:
-    key = fold(org)
+    """The role of the party a text names ("Pour la direction des sports", "Le chef du
+    groupement de soutien …"): its name, sigle or representative's office as whole words in the
+    text, or the reverse."""
+    key = f" {fold(org)} "
     for party in parties:
-        names = [fold(party.fields[f].value) for f in ("nom", "sigle") if f in party.fields]
-        if any(n and (n in key or key in n) for n in names):
+        fields = ("nom", "sigle", "representant.fonction")
+        names = [fold(party.fields[f].value) for f in fields if f in party.fields]
+        if any(n and (f" {n} " in key or key.strip() in n) for n in names):
             return party.role
     return None
 

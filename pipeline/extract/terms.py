@@ -34,11 +34,20 @@ def first_rule(
 ) -> Candidate | None:
     for index, rule in enumerate(patterns["terms"][name]):
         for match in patterns.finditer(doc, "terms", name, index, "pattern", start=start, end=end):
+            if rule.get("about_convention") and not about_convention(doc, patterns, match.start()):
+                continue
             value = rule_value(match, rule, patterns, signed)
             if value is not None:
                 evidence = doc.evidence(*match.span())
                 return Candidate(value, evidence, rule["confidence"], f"terms.{name}.{rule['name']}")
     return None
+
+
+def about_convention(doc: Document, patterns: Patterns, position: int) -> bool:
+    """Whether the sentence up to a position speaks of the convention itself."""
+    start = max(doc.lower.rfind(mark, 0, position) for mark in ".;\n")
+    start = max(start + 1, position - patterns["terms"]["subject_within_chars"])
+    return bool(patterns.folded("terms", "subject").search(doc.lower, start, position))
 
 
 def rule_value(match, rule: dict, patterns: Patterns, signed: date | None) -> object:

@@ -11,12 +11,19 @@ from text_to_num import text2num
 DATE_SETTINGS = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "STRICT_PARSING": True}
 
 
-NUMERIC_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# The common written form, read without dateparser (ten times faster): "5 avril 2018",
+# "1er mars 2021", "20 FEV. 2020"; months by their first letters.
+WRITTEN_DATE = re.compile(r"(\d{1,2})(?:er)?\s*([^\W\d_]+)\.?\s+(\d{4})", re.IGNORECASE)
+MONTHS = {
+    "janv": 1, "févr": 2, "fevr": 2, "fév": 2, "fev": 2, "mars": 3, "avr": 4, "mai": 5, "juin": 6,
+    "juil": 7, "août": 8, "aout": 8, "sept": 9, "sep": 9, "oct": 10, "nov": 11, "déc": 12, "dec": 12,
+}  # fmt: skip
 
 
 def parse_date(span: str) -> date | None:
-    """Parse a date already cut out of its sentence ("20 FEV. 2020", "23/11/2020")."""
+    """Parse a date already cut out of its sentence ("20 FEV. 2020", "23/11/2020", "6-9-2019")."""
     numeric = NUMERIC_DATE.fullmatch(span.strip())
     iso = ISO_DATE.fullmatch(span.strip())
     if numeric or iso:
@@ -28,9 +35,30 @@ def parse_date(span: str) -> date | None:
             return date(year, month, day)
         except ValueError:
             return None
+    written = WRITTEN_DATE.fullmatch(span.strip())
+    month = written and month_number(written[2])
+    if month:
+        try:
+            return date(int(written[3]), month, int(written[1]))
+        except ValueError:
+            return None
     cleaned = re.sub(r"\b1er\b", "1", span, flags=re.IGNORECASE)
     parsed = dateparser.parse(cleaned, languages=["fr"], settings=DATE_SETTINGS)
     return parsed.date() if parsed else None
+
+
+MONTH_WORD = re.compile(
+    r"janv(?:ier)?|f[ée]vr?(?:ier)?|mars|avr(?:il)?|mai|juin|juil(?:let)?|ao[uû]t|sept?(?:embre)?|oct(?:obre)?|nov(?:embre)?|d[ée]c(?:embre)?"
+)
+
+
+def month_number(word: str) -> int | None:
+    """ "avril" -> 4, "FEV" -> 2, "sept" -> 9; None for a word that names no month."""
+    word = word.lower()
+    for prefix in (word[:4], word[:3]):
+        if prefix in MONTHS and MONTH_WORD.fullmatch(word):
+            return MONTHS[prefix]
+    return None
 
 
 def parse_number(number: str, cents: str | None = None, scale: int = 1) -> int | float:
