@@ -162,7 +162,8 @@ def test_act_publication_and_amended_convention_fill_their_columns(outdir, tmp_p
     assert first.date_publication.date().isoformat() == "2020-05-25"
     assert first.convention_modifiee_reference == "convention du 2 mars 2015"
     assert first.convention_modifiee_date.date().isoformat() == "2015-03-02"
-    assert second[["nature", "nor", "publication_journal", "date_publication"]].isna().all()
+    assert second.nature == "convention"
+    assert second[["nor", "publication_journal", "date_publication"]].isna().all()
     assert validate_package(tmp_path / "datapackage.json") == []
 
 

@@ -21,7 +21,9 @@ from pipeline.dataset.corrections import (
     read_corrections,
     typed,
 )
-from pipeline.dataset.review import display, label, review_html
+from pipeline.dataset.review import display, fields_of, label, review_html
+from pipeline.dataset.tables import main_parties
+from pipeline.patterns import load_patterns
 
 OPTIONS = Options(jobs=1, use_spacy=False, use_cache=True)
 BLANK_DATE = "004_18e5c938af976e70.txt"  # its signature date is left blank
@@ -84,7 +86,36 @@ def test_every_field_below_the_threshold_is_in_the_review(reviewed):
     for source, record in records_of(reviewed).items():
         for key, entry in record["evidence"].items():
             if entry["confidence"] < 0.75:
-                assert (source, key.replace("[", ".").replace("]", "")) in listed
+                assert (source, as_reviewed(record, key.replace("[", ".").replace("]", ""))) in listed
+
+
+def as_reviewed(record: dict, key: str) -> str:
+    """A party that the délégant or the délégataire repeats is reviewed under that name."""
+    parts = key.split(".")
+    if parts[0] == "parties" and int(parts[1]) in main_parties(record):
+        return ".".join([main_parties(record)[int(parts[1])], *parts[2:]])
+    return key
+
+
+def test_a_party_beyond_the_delegant_and_the_delegataire_is_reviewed_on_its_own(tmp_path):
+    record = {
+        "delegant": {"nom": "Direction A", "sigle": None},
+        "delegataire": {"nom": "Direction B", "sigle": None},
+        "parties": [
+            {"role": "delegant", "nom": "Direction A", "sigle": None},
+            {"role": "delegataire", "nom": "Direction B", "sigle": None},
+            {"role": "delegataire", "nom": "Direction C", "sigle": "DC"},
+        ],
+        "evidence": {
+            "parties[2].sigle": {"confidence": 0.5, "rule": "parties.sigle_initials", "text": "DC"},
+            "parties[0].nom": {"confidence": 0.5, "rule": "parties.name", "text": "Direction A"},
+        },
+        "warnings": [],
+    }
+    fields = fields_of(record, load_patterns()["review"])
+    assert [field.key for field in fields if field.doubtful and field.key.startswith("parties")] == [
+        "parties.2"
+    ]
 
 
 def test_a_failed_check_lowers_confidence_and_is_reviewed_with_high_priority(tmp_path):
@@ -474,3 +505,22 @@ def test_the_page_data_holds_any_text_without_ending_its_script_block():
     block = html.split('<script id="data" type="application/json">')[1].split("</script>")[0]
     assert not {"<", ">", "&", "\u2028", "\u2029"} & set(block)
     assert json.loads(block) == data
+
+
+def test_a_party_the_delegant_repeats_follows_its_corrections_and_other_parties_take_their_own():
+    delegant = {"nom": "Direction du budget", "sigle": None, "representant": {"nom": None, "fonction": None}}
+    other = {"nom": "Direction des achats", "sigle": None, "representant": {"nom": None, "fonction": None}}
+    record = record_for_corrections() | {
+        "delegant": delegant,
+        "parties": [{"role": "delegant", **delegant}, {"role": "delegant", **other}],
+    }
+    fixes = [
+        Correction("a.pdf", "Délégant · sigle", "DB", "c, ligne 2"),
+        Correction("a.pdf", "parties.0.representant.nom", "Marie Dupont", "c, ligne 3"),
+        Correction("a.pdf", "parties.1.sigle", "DAE", "c, ligne 4"),
+    ]
+    assert apply_corrections([record], fixes) == []
+    assert record["delegant"]["sigle"] == "DB"
+    assert record["delegant"]["representant"]["nom"] == "Marie Dupont"
+    assert record["parties"][0] == {"role": "delegant", **record["delegant"]}
+    assert record["parties"][1]["sigle"] == "DAE"

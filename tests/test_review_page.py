@@ -65,7 +65,7 @@ def test_review_page_shows_the_evidence_of_a_doubtful_field(browser, reviewed):
 
 def test_the_header_counts_warnings_and_the_filter_keeps_a_convention_with_only_warnings(page, reviewed):
     page.goto((reviewed / "review.html").as_uri())
-    assert page.locator("#totals").inner_text() == "5 conventions · 5 champs à vérifier · 5 avertissements"
+    assert page.locator("#totals").inner_text() == "5 conventions · 6 champs à vérifier · 5 avertissements"
     page.check("#only-doubtful")
     assert card(page, WARNED).is_visible()
     assert card(page, "001_d5590b72a4f07df0.txt").is_hidden()

@@ -9,6 +9,7 @@ not at all, and each row not applied is reported with its line number."""
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
 import io
 import math
@@ -19,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.dataset.review import column_of, dotted, label, spec, walk
-from pipeline.dataset.tables import TABLES, schema
+from pipeline.dataset.tables import TABLES, main_parties, schema
 from pipeline.dataset.write import FORMULA_STARTS
 
 COLUMNS = ["fichier_source", "champ", "valeur"]
@@ -126,15 +127,21 @@ def apply_corrections(records: list[dict], corrections: list[Correction]) -> lis
             problems.append(f"{correction.where} : aucune convention tirée de « {correction.source} » ici")
         else:
             try:
-                apply_one(record, correction)
+                mains = main_parties(record)
+                apply_one(record, correction, mains)
+                for index, role in mains.items():  # the party the délégant (délégataire) repeats
+                    record["parties"][index] = {"role": role, **copy.deepcopy(record[role])}
             except ValueError as error:
                 problems.append(f"{correction.where} : « {correction.field} » non corrigé : {error}")
     return problems
 
 
-def apply_one(record: dict, correction: Correction) -> None:
+def apply_one(record: dict, correction: Correction, mains: dict[int, str]) -> None:
     key = field_key(record, correction.field)
     parts = key.split(".")
+    if parts[0] == "parties" and len(parts) > 2 and int(parts[1]) in mains:
+        parts = [mains[int(parts[1])], *parts[2:]]  # corrected where the record's columns read it
+        key = ".".join(parts)
     if parts[0] in FIXED:
         raise ValueError(f"{parts[0]} identifie la convention et ne se corrige pas")
     if lines_of(record, parts[0]) is not None:

@@ -13,7 +13,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from pipeline.dataset.tables import TABLES, schema
+from pipeline.dataset.tables import TABLES, main_parties, schema
 from pipeline.dataset.write import csv_text, write_atomic
 
 COLUMNS = [
@@ -156,25 +156,34 @@ def fields_of(record: dict, settings: dict) -> list[Field]:
     evidence = {dotted(key): entry for key, entry in record["evidence"].items()}
     values = dict(walk(record))
     lines = {key for key, value in values.items() if isinstance(value, dict)}
-    fixes: dict[str, list] = {}
+    parts: dict[str, list] = {}
     for key, entry in evidence.items():
-        line = key.rsplit(".", 1)[0]
+        line = line_of(key)
         if line in lines and line != key:
-            fixes.setdefault(line, []).append((key, entry))
+            parts.setdefault(line, []).append((key, entry))
     keys = list(dict.fromkeys([*values, *evidence]))
     for name in settings["essential"]:
         if name not in keys and not any(key.startswith(f"{name}.") for key in keys):
             keys.append(name)
     found = []
+    repeated = {f"parties.{index}" for index in main_parties(record)}  # reviewed as delegant, delegataire
     for key in keys:
-        if key.rsplit(".", 1)[0] in lines:
+        if line_of(key) != key and line_of(key) in lines or key in repeated:
             continue
         value = values[key] if key in values else value_at(record, key)
         entry = evidence.get(key)
-        fixed = tuple(fixes.get(key, ()))
+        fixed = tuple(part for part in parts.get(key, ()) if part[1].get("source") == "correction")
+        if entry is None and key in parts:  # a line known by its parts (a party): the weakest speaks
+            entry = min((part for _, part in parts[key]), key=lambda part: part["confidence"])
         reasons, priority = reasons_for(key, value, entry, settings, bool(fixed))
         found.append(Field(key, value, entry, reasons, priority, fixed))
     return found
+
+
+def line_of(key: str) -> str:
+    """The line a dotted key belongs to: "parties.0" for "parties.0.representant.nom"."""
+    parts = key.split(".")
+    return ".".join(parts[:2]) if len(parts) > 2 and parts[1].isdigit() else key
 
 
 def reasons_for(

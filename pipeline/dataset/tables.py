@@ -59,6 +59,20 @@ def parties(record: dict) -> list[dict]:
     return [party for party in first if any(flatten(party | {"role": None}).values())]
 
 
+def main_parties(record: dict) -> dict[int, str]:
+    """The items of `parties` that `delegant` and `delegataire` repeat, by index, with their role."""
+    found: dict[int, str] = {}
+    for index, party in enumerate(record.get("parties") or []):
+        role = party.get("role")
+        if (
+            role in ROLES
+            and role not in found.values()
+            and party | {"role": None} == {"role": None, **record[role]}
+        ):
+            found[index] = role
+    return found
+
+
 def party_rows(record: dict) -> list[dict]:
     keys = {"convention_id": record["id"], "fichier_source": record["fichier_source"]}
     rows = [{**keys, "rang": rank, **flatten(party)} for rank, party in enumerate(parties(record), start=1)]
