@@ -36,6 +36,12 @@ def cli(verbose: bool) -> None:
 @click.option("--max-text-mb", default=10.0, show_default=True, help="Larger text files are reported.")
 @click.option("--max-pages", default=200, show_default=True, help="Longer PDFs are reported, not read.")
 @click.option("--max-seconds", default=600.0, show_default=True, help="Time bound for reading one file.")
+@click.option(
+    "--max-pixels",
+    default=60_000_000,
+    show_default=True,
+    help="Largest page image, checked before rendering or decoding it.",
+)
 @click.option("--no-cache", is_flag=True, help="Read every file again, even unchanged.")
 @click.option("--no-spacy", is_flag=True, help="Decide person names by rules only (faster start).")
 @click.option(
@@ -44,10 +50,20 @@ def cli(verbose: bool) -> None:
     help="Corrections to apply (fichier_source,champ,valeur); default: corrections.csv in an input folder.",
 )
 def extract(
-    paths, outdir, jobs, max_mb, max_text_mb, max_pages, max_seconds, no_cache, no_spacy, corrections
+    paths,
+    outdir,
+    jobs,
+    max_mb,
+    max_text_mb,
+    max_pages,
+    max_seconds,
+    max_pixels,
+    no_cache,
+    no_spacy,
+    corrections,
 ) -> None:
     """Read conventions (.txt, .pdf, images) from files or folders; write the dataset to OUTDIR."""
-    limits = Limits(max_mb, max_text_mb, max_pages, max_seconds)
+    limits = Limits(max_mb, max_text_mb, max_pages, max_seconds, max_pixels=max_pixels)
     options = Options(limits, jobs, not no_spacy, not no_cache, corrections)
     try:
         summary = run(list(paths), outdir, options)

@@ -40,6 +40,7 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     plain: str = ""  # text with markup blanked out, same length and offsets
     lower: str = ""  # plain in lower case, same length and offsets
+    scans: dict = field(default_factory=dict)  # page number -> OcrPage, for OCR'd pages
 
     def __post_init__(self) -> None:
         if not self.plain:
@@ -71,6 +72,7 @@ class Limits:
     max_pages: int = 200
     max_seconds: float = 600.0
     dpi: int = 300
+    max_pixels: int = 60_000_000  # per page image, checked before it is rendered or decoded
     ocr_workers: int = os.cpu_count() or 1
 
 
