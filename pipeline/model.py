@@ -91,6 +91,7 @@ class Outcome:
     record: dict | None = None
     error: dict | None = None
     excerpts: list | None = None  # the source text around the evidence, for review.html
+    crops: dict | None = None  # by evidence key, the scan around values read by OCR, for review.html
 
 
 MARKUP = ("**", "<i>", "</i>", "<b>", "</b>")

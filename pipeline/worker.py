@@ -14,6 +14,7 @@ from pipeline.extract.record import extract_document
 from pipeline.model import Options, Outcome
 from pipeline.patterns import Patterns
 from pipeline.read import read_file
+from pipeline.read.crops import page_crops
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def process(path: Path) -> Outcome:
     record = {"id": convention_id(doc.text), **record}
     spans = [(e["start"], e["end"]) for e in record["evidence"].values()]
     context = excerpts(doc.text, spans, Worker.patterns["review"]["context_chars"])
-    return Outcome(str(path), record=record, excerpts=context)
+    return Outcome(str(path), record=record, excerpts=context, crops=page_crops(doc, record["evidence"]))
 
 
 def failed(path: Path, kind: str, error: object) -> Outcome:

@@ -142,7 +142,7 @@ def excerpts(text: str, spans: list[tuple[int, int]], context: int) -> list[list
     return [[low, text[low:high]] for low, high in windows]
 
 
-def page_data(reviewed: list[tuple[dict, list[Field]]], contexts: dict[str, list]) -> list[dict]:
+def page_data(reviewed: list[tuple[dict, list[Field]]], contexts: dict[str, list], crops: dict) -> list[dict]:
     conventions = []
     for record, fields in reviewed:
         conventions.append(
@@ -153,6 +153,7 @@ def page_data(reviewed: list[tuple[dict, list[Field]]], contexts: dict[str, list
                 "warnings": record["warnings"],
                 "pages": [[p["number"], p["method"], p["ocr_confidence"]] for p in record["pages"]],
                 "excerpts": contexts.get(record["id"], []),
+                "crops": {dotted(key): crop for key, crop in crops.get(record["id"], {}).items()},
                 "fields": [field_data(field) for field in fields],
             }
         )
@@ -181,15 +182,17 @@ def field_data(field: Field) -> dict:
     }
 
 
-def review_html(reviewed: list[tuple[dict, list[Field]]], contexts: dict[str, list]) -> str:
-    data = json.dumps(page_data(reviewed, contexts), ensure_ascii=False)
+def review_html(reviewed: list[tuple[dict, list[Field]]], contexts: dict[str, list], crops: dict) -> str:
+    data = json.dumps(page_data(reviewed, contexts, crops), ensure_ascii=False)
     # Inside <script>, "</" could close the element: written "<\/" it reads the same in JSON.
     return TEMPLATE.read_text(encoding="utf-8").replace("/*DATA*/[]", data.replace("</", "<\\/"))
 
 
-def write_review(records: list[dict], contexts: dict[str, list], settings: dict, outdir: Path) -> list[Path]:
+def write_review(
+    records: list[dict], contexts: dict[str, list], settings: dict, outdir: Path, crops: dict | None = None
+) -> list[Path]:
     csv_path, html_path = outdir / "review.csv", outdir / "review.html"
     reviewed = [(record, fields_of(record, settings)) for record in records]
     write_atomic(csv_path, csv_text(review_rows(reviewed), COLUMNS))
-    write_atomic(html_path, review_html(reviewed, contexts))
+    write_atomic(html_path, review_html(reviewed, contexts, crops or {}))
     return [csv_path, html_path]

@@ -21,6 +21,9 @@ from pipeline.read.layout import Placed, Word, layout
 APT_HINT = "sudo apt-get install -y tesseract-ocr tesseract-ocr-fra"
 # Tesseract's own threads fight each other when pages run in parallel: one each.
 ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+# The page kept for crops of its evidence: enough to read print, a few hundred kB a page.
+PREVIEW_DPI = 150
+PREVIEW_QUALITY = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,7 @@ class OcrPage:
     size: tuple[int, int] = (0, 0)  # the cleaned image's width and height, in pixels
     dpi: int = 0
     steps: tuple[str, ...] = ()  # clean-up steps applied before OCR
-    image: Image.Image | None = None  # the cleaned image, kept when asked for (page crops)
+    preview: bytes = b""  # the cleaned page as a small grey JPEG, for crops of its evidence
 
 
 @cache
@@ -65,8 +68,18 @@ def ocr_page(page: PageImage, timeout: float, keep_image: bool = False) -> OcrPa
         cleaned.image.size,
         cleaned.dpi,
         cleaned.steps,
-        cleaned.image if keep_image else None,
+        preview(cleaned),
     )
+
+
+def preview(cleaned: Cleaned) -> bytes:
+    scale = min(1.0, PREVIEW_DPI / cleaned.dpi)
+    image = cleaned.image
+    if scale < 1:
+        image = image.resize((round(image.width * scale), round(image.height * scale)), Image.BILINEAR)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=PREVIEW_QUALITY)
+    return out.getvalue()
 
 
 def recognise(cleaned: Cleaned, timeout: float) -> list[Word]:
