@@ -23,6 +23,10 @@ MIN_SKEW = 0.15
 # Specks: ink components of at most this many pixels at 200 dpi (scaled with the square of
 # the resolution) are noise; the dot of an i or a full stop is larger.
 SPECK_PIXELS = 4
+# A row of pixels this dense in ink, and denser by STREAK_EXCESS than the rows around it, is a
+# streak left by the scanner, not print.
+STREAK_DENSITY = 0.2
+STREAK_EXCESS = 0.15
 # Pages scanned below this resolution are enlarged to it: Tesseract reads small print better.
 OCR_DPI = 300
 
@@ -79,6 +83,10 @@ def clean_page(page: PageImage, steps: frozenset[str] | None = None) -> Cleaned:
             done.append("deskew")
         else:
             angle = 0.0
+    if "streaks" in wanted:
+        grey, removed = without_streaks(grey)
+        if removed:
+            done.append("streaks")
     if "despeckle" in wanted:
         grey, removed = despeckle(grey, page.dpi)
         if removed:
@@ -94,7 +102,7 @@ def clean_page(page: PageImage, steps: frozenset[str] | None = None) -> Cleaned:
     return Cleaned(image, dpi, angle, tuple(done))
 
 
-STEPS = frozenset({"colour", "binarize", "deskew", "despeckle", "upscale"})
+STEPS = frozenset({"colour", "binarize", "deskew", "streaks", "despeckle", "upscale"})
 
 
 def drop_colour(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -170,6 +178,27 @@ def skew_angle(grey: np.ndarray, dpi: int) -> float:
 def rotate(grey: np.ndarray, angle: float) -> np.ndarray:
     image = Image.fromarray(grey).rotate(-angle, resample=Image.BICUBIC, fillcolor=255)
     return np.asarray(image)
+
+
+def without_streaks(grey: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rows of a scan line gone dark (a fax's or a scanner's streak) put back to paper: a row
+    much denser in ink than the rows two above and below it loses the pixels that have no ink
+    right above or below them, which letters crossing it keep."""
+    ink = ink_mask(grey)
+    density = ink.mean(axis=1)
+    padded = np.pad(density, 2, mode="edge")
+    around = np.maximum(padded[:-4], padded[4:])
+    rows = np.nonzero((density > STREAK_DENSITY) & (density - around > STREAK_EXCESS))[0]
+    if not len(rows):
+        return grey, 0
+    above = ink[np.maximum(rows - 1, 0)]
+    below = ink[np.minimum(rows + 1, len(ink) - 1)]
+    lone = ink[rows] & ~above & ~below
+    out = grey.copy()
+    band = out[rows]
+    band[lone] = 255
+    out[rows] = band
+    return out, int(lone.sum())
 
 
 def despeckle(grey: np.ndarray, dpi: int) -> tuple[np.ndarray, int]:

@@ -13,8 +13,14 @@ CELL_GAP = 1.2
 RULES = " |[]!¦"
 # A line of a ragged paragraph may end this many characters short of the page's widest line.
 RAGGED_CHARS = 2
+# Cells whose left edges are this many line heights apart or less start the same column.
+COLUMN_SLACK = 2
 # Rows of a table this many lines apart at most still show its columns to each other.
 ROW_REACH = 3
+# Words of three signs or fewer read with less confidence than this (0..100) are noise.
+NOISE_CONFIDENCE = 25
+# Lines this many places back in Tesseract's order may be the other half of a row.
+SIDE_REACH = 40
 # A hyphen at a line's end that splits a word: a letter before it, a lower-case letter after.
 HYPHENATED = re.compile(r"[^\W\d_]-$")
 
@@ -80,18 +86,54 @@ def layout(words: list[Word]) -> tuple[str, list[Placed]]:
 
 
 def lines_of(words: list[Word]) -> list[list[Word]]:
-    """Tesseract's lines, in its order, without table rules and lone specks."""
+    """Tesseract's lines, in its order, without table rules and lone specks; lines it put in
+    different blocks but that sit side by side on the page (the cells of a table row, two
+    columns of signatures) made one line."""
     grouped: dict[tuple, list[Word]] = {}
     for word in words:
-        if word.text.strip(RULES):
+        word = without_rule(word)
+        if word.text.strip(RULES) and not noise(word):
             grouped.setdefault(word.line, []).append(word)
-    lines = []
+    lines: list[list[Word]] = []
     for line in grouped.values():
         line.sort(key=lambda w: w.left)
         kept = [w for i, w in enumerate(line) if not speck(line, i)]
-        if kept:
+        if not kept:
+            continue
+        beside = next((other for other in lines[-SIDE_REACH:] if side_by_side(other, kept)), None)
+        if beside is None:
             lines.append(kept)
+        else:
+            beside += kept
+            beside.sort(key=lambda w: w.left)
     return lines
+
+
+def without_rule(word: Word) -> Word:
+    """A table's rule read as '|' and glued to a cell's word ("|45000€", "7|0135-DGAL-CNUM"):
+    the longest piece between bars is the word."""
+    if "|" not in word.text or not word.text.strip(RULES):
+        return word
+    return replace(word, text=max(word.text.split("|"), key=len))
+
+
+def noise(word: Word) -> bool:
+    """A short mark Tesseract itself barely believes: the remains of a rule or of dirt."""
+    return word.confidence < NOISE_CONFIDENCE and len(word.text) <= 3 and not word.text.isdigit()
+
+
+def side_by_side(line: list[Word], other: list[Word]) -> bool:
+    """Two lines on the same level of the page that do not overlap across it."""
+    top, bottom = band(line)
+    other_top, other_bottom = band(other)
+    shared = min(bottom, other_bottom) - max(top, other_top)
+    if shared <= 0.5 * min(bottom - top, other_bottom - other_top):
+        return False
+    return all(w.right <= o.left or o.right <= w.left for w in line for o in other)
+
+
+def band(line: list[Word]) -> tuple[float, float]:
+    return statistics.median(w.top for w in line), statistics.median(w.bottom for w in line)
 
 
 def speck(line: list[Word], index: int) -> bool:
@@ -135,7 +177,7 @@ def table_lines(cells: list[list[Cell]]) -> set[int]:
     rows = set(split)
     for a, b in zip(split, split[1:], strict=False):
         if b - a <= ROW_REACH:
-            rows.update(range(a, b))
+            rows.update(i for i in range(a, b) if wrapped_cell(cells[i], cells[a]))
     for start in split:
         index = start + 1
         while index < len(cells) and index not in rows and right_of_first_column(cells[index], cells[start]):
@@ -156,28 +198,43 @@ def overlap(a: Cell, b: Cell) -> bool:
     return a[0].left < b[-1].right and b[0].left < a[-1].right
 
 
+def wrapped_cell(row: list[Cell], table_row: list[Cell]) -> bool:
+    """A line between two rows of a table that continues a cell: it sits right of the first
+    column, or carries on a sentence (lower case); a heading between two tables does not."""
+    return right_of_first_column(row, table_row) or row[0][0].text[:1].islower()
+
+
 def right_of_first_column(row: list[Cell], table_row: list[Cell]) -> bool:
     return len(row) == 1 and row[0][0].left > table_row[0][-1].right
 
 
-def column_bounds(rows: list[list[Cell]]) -> list[float]:
-    """Where one column ends and the next begins, from the row with the most cells."""
-    widest = max(rows, key=len)
-    centres = [(cell[0].left + cell[-1].right) / 2 for cell in widest]
-    return [(a + b) / 2 for a, b in zip(centres, centres[1:], strict=False)]
+def column_starts(rows: list[list[Cell]]) -> list[int]:
+    """Where the table's columns start: left edges of cells that line up in two rows or more
+    (a gap that splits one row only, around a speck or a misread rule, is no column)."""
+    height = statistics.median(w.height for row in rows for cell in row for w in cell)
+    edges = sorted((cell[0].left, index) for index, row in enumerate(rows) for cell in row)
+    clusters: list[list[tuple[int, int]]] = []
+    for edge in edges:
+        if clusters and edge[0] - clusters[-1][0][0] <= COLUMN_SLACK * height:
+            clusters[-1].append(edge)
+        else:
+            clusters.append([edge])
+    starts = [c[0][0] for c in clusters if len({row for _, row in c}) >= min(2, len(rows))]
+    return starts if starts and starts[0] == edges[0][0] else [edges[0][0], *starts]
 
 
 def table_rows(lines: list[list[Cell]]) -> list[Row]:
-    """Each line's cells put in the columns of the widest line, so empty cells keep their place.
-    A line with nothing in its first column continues the row above (its cells wrapped), and so
-    does one with text in its first column only when that text starts in lower case (a wrapped
+    """Each line's cells put in the table's columns, so empty cells keep their place. A line
+    with nothing in its first column continues the row above (its cells wrapped), and so does
+    one with text in its first column only when that text starts in lower case (a wrapped
     label): a new label starts a new row."""
-    bounds = column_bounds(lines)
+    starts = column_starts(lines)
+    height = statistics.median(w.height for line in lines for cell in line for w in cell)
     table: list[Row] = []
     for line in lines:
-        columns: Row = [[] for _ in range(len(bounds) + 1)]
+        columns: Row = [[] for _ in starts]
         for cell in line:
-            index = sum(1 for bound in bounds if (cell[0].left + cell[-1].right) / 2 > bound)
+            index = max(0, sum(1 for start in starts if start <= cell[0].left + COLUMN_SLACK * height) - 1)
             columns[index] += cell
         first_only = bool(columns[0]) and not any(columns[1:])
         continued = not columns[0] or (first_only and columns[0][0].text[:1].islower())
