@@ -19,7 +19,7 @@ from pipeline.read.layout import Word, layout
 QUICK = Options(jobs=1, use_spacy=False)
 
 
-def scorer_f1(conventions_json, tmp_path) -> float:
+def scorer_f1(conventions_json, tmp_path, gold_dir=GOLD_DIR) -> float:
     """The scorer's figure, with each record named after the sample it was built from."""
     records = json.loads(conventions_json.read_text(encoding="utf-8"))
     for record in records:
@@ -28,7 +28,7 @@ def scorer_f1(conventions_json, tmp_path) -> float:
     renamed = tmp_path / "renamed.json"
     renamed.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, str(SCORER), str(renamed), str(GOLD_DIR), "--json"], capture_output=True, text=True
+        [sys.executable, str(SCORER), str(renamed), str(gold_dir), "--json"], capture_output=True, text=True
     )
     return json.loads(result.stdout)["f1"]
 

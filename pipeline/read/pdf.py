@@ -88,7 +88,7 @@ def lines_of(runs: list[tuple[Box, str]], page_height: float) -> list[Item]:
     runs = sorted(runs, key=lambda run: (-run[0].top, run[0].left))
     lines: list[list[tuple[Box, str]]] = []
     for box, text in runs:
-        line = next((line for line in lines if same_line(line[0][0], box)), None)
+        line = next((line for line in lines[-3:] if same_line(line[0][0], box)), None)
         if line is None:
             lines.append([(box, text)])
         else:
