@@ -10,8 +10,12 @@ from PIL import Image, ImageFilter
 
 from pipeline.errors import TooLarge
 
-# Pixels whose channels differ by more than this are coloured ink (stamps, signatures), not text.
-CHROMA = 60
+# Pixels whose channels differ by more than this are coloured ink (stamps, signatures), not
+# text; a pixel is lightened by CHROMA_LIFT grey levels for each level of difference above
+# CHROMA_NOISE (what JPEG leaves around black print).
+CHROMA = 40
+CHROMA_NOISE = 12
+CHROMA_LIFT = 3
 # Sauvola's local threshold: the neighbourhood's width (inches) and how far below its mean
 # (as a share, scaled by how flat it is) a pixel must be to be ink.
 SAUVOLA_WINDOW = 0.04
@@ -106,16 +110,15 @@ STEPS = frozenset({"colour", "binarize", "deskew", "streaks", "despeckle", "upsc
 
 
 def drop_colour(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Grey levels with coloured ink (a blue stamp, a signature) turned to paper: black text
-    under it stays black, since it is dark in every channel."""
-    high = rgb.max(axis=2)
-    chroma = high - rgb.min(axis=2)
-    coloured = chroma > CHROMA
-    grey = np.asarray(Image.fromarray(rgb).convert("L")).copy()
-    if coloured.mean() < 1e-4:
+    """Grey levels with coloured ink (a blue stamp, a signature) lightened by how coloured it is,
+    to paper where it is plainly coloured, its faint edges included; black text under it stays
+    black, since it is dark in every channel."""
+    chroma = rgb.max(axis=2).astype(np.int16) - rgb.min(axis=2)
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    if (chroma > CHROMA).mean() < 1e-4:
         return grey, False
-    grey[coloured] = 255
-    return grey, True
+    lift = np.where(chroma > CHROMA_NOISE, chroma * CHROMA_LIFT, 0)
+    return np.clip(grey + lift, 0, 255).astype(np.uint8), True
 
 
 def bilevel(grey: np.ndarray) -> bool:
