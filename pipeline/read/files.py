@@ -260,9 +260,9 @@ def cut_line(page: PageText, end: str) -> PageText:
 
 def page_warnings(number: int, page: PageText) -> list[str]:
     if page.method == "skipped":
-        return [f"page {number} not read: the time limit per file (--max-seconds) was reached"]
+        return [f"page {number} non lue : la limite de temps par fichier (--max-seconds) est atteinte"]
     if page.method == "ocr" and not page.text.strip():
-        return [f"page {number}: OCR found no text"]
+        return [f"page {number} : l'OCR n'y a trouvé aucun texte"]
     if page.confidence is not None and page.confidence < LOW_OCR_CONFIDENCE:
-        return [f"page {number}: low OCR confidence ({page.confidence:.0f}/100), check its values"]
+        return [f"page {number} : OCR peu sûr ({page.confidence:.0f}/100), vérifier ses valeurs"]
     return []
