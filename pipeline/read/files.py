@@ -146,17 +146,24 @@ def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
 def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
+    deadline = time.monotonic() + limits.max_seconds
+    pages: list[PageText] = []
     try:
         with Image.open(path) as image:
             frames = []
-            for frame in ImageSequence.Iterator(image):
-                if len(frames) >= limits.max_pages:
+            # A few frames at a time, so that memory holds no more images than there are workers.
+            for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                if number > limits.max_pages:
                     raise TooLarge(
                         f"image de plus de {limits.max_pages} pages, au-delà de la limite (--max-pages)"
                     )
                 # Checked before the frame's pixels are decoded: a small file can hold a huge image.
                 check_pixels(*frame.size, limits.max_pixels, "image")
                 frames.append(PageImage(frame.copy(), image_dpi(frame)))
+                if len(frames) == max(1, limits.ocr_workers):
+                    pages += ocr_results(frames, limits, deadline)
+                    frames = []
+            pages += ocr_results(frames, limits, deadline) if frames else []
     except Image.DecompressionBombError:
         raise TooLarge(
             f"image de plus de {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} millions de pixels (bombe de"
@@ -168,7 +175,7 @@ def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
         raise UnreadableText(f"image illisible : {error}") from error
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise UnreadableText(f"image illisible : {error}") from error
-    return ocr_results(frames, limits, time.monotonic() + limits.max_seconds)
+    return pages
 
 
 def image_dpi(frame) -> int:
