@@ -218,7 +218,7 @@ def test_a_table_row_does_not_absorb_the_next_label():
     ]
     assert layout(words)[0].splitlines() == [
         "Activité\t014801030104",
-        "Axe ministériel 1\t",
+        "Axe ministériel 1",
         "Domaine fonctionnel\t0148-03",
     ]
 

@@ -11,14 +11,20 @@ from dataclasses import dataclass, replace
 CELL_GAP = 1.2
 # What Tesseract reads a table's vertical rules as; a word made only of these is no word.
 RULES = " |[]!¦"
+# Full lines of text end at least this far across the page.
+MARGIN_SHARE = 0.8
 # A line of a ragged paragraph may end this many characters short of the page's widest line.
 RAGGED_CHARS = 2
 # Cells whose left edges are this many line heights apart or less start the same column.
 COLUMN_SLACK = 2
 # Rows of a table this many lines apart at most still show its columns to each other.
 ROW_REACH = 3
-# Words of three signs or fewer read with less confidence than this (0..100) are noise.
-NOISE_CONFIDENCE = 25
+# Noise: words of three signs or fewer read with a confidence (0..100) under the first figure,
+# and words under the second whose height is outside NOISE_SIZE times the page's median; a
+# line whose words average under NOISE_LINE_CONFIDENCE is dirt read as text.
+NOISE_CONFIDENCE = (25, 60)
+NOISE_SIZE = (0.5, 2.0)
+NOISE_LINE_CONFIDENCE = 40
 # Lines this many places back in Tesseract's order may be the other half of a row.
 SIDE_REACH = 40
 # A hyphen at a line's end that splits a word: a letter before it, a lower-case letter after.
@@ -54,12 +60,14 @@ Row = list[Cell]  # a table row: one cell per column, empty cells included
 Part = Word | str  # an output line: words and the separators between them
 
 
-def layout(words: list[Word]) -> tuple[str, list[Placed]]:
-    """The page's text and where each word went in it."""
+def layout(words: list[Word], width: int = 0) -> tuple[str, list[Placed]]:
+    """The page's text and where each word went in it; `width` is the page's, in pixels."""
     lines = lines_of(words)
     if not lines:
         return "", []
-    margin = max(w.right for line in lines for w in line)
+    # The right margin: where the widest line ends, unless the page has no full line at all
+    # (a last page holding only signatures).
+    margin = max(max(w.right for line in lines for w in line), MARGIN_SHARE * width)
     cells = [cells_of(line) for line in lines]
     rows = table_lines(cells)
     out: list[list[Part]] = []
@@ -89,16 +97,19 @@ def lines_of(words: list[Word]) -> list[list[Word]]:
     """Tesseract's lines, in its order, without table rules and lone specks; lines it put in
     different blocks but that sit side by side on the page (the cells of a table row, two
     columns of signatures) made one line."""
+    if not words:
+        return []
+    height = statistics.median(w.height for w in words)
     grouped: dict[tuple, list[Word]] = {}
     for word in words:
         word = without_rule(word)
-        if word.text.strip(RULES) and not noise(word):
+        if word.text.strip(RULES) and not noise(word, height):
             grouped.setdefault(word.line, []).append(word)
     lines: list[list[Word]] = []
     for line in grouped.values():
         line.sort(key=lambda w: w.left)
         kept = [w for i, w in enumerate(line) if not speck(line, i)]
-        if not kept:
+        if not kept or statistics.fmean(w.confidence for w in kept) < NOISE_LINE_CONFIDENCE:
             continue
         beside = next((other for other in lines[-SIDE_REACH:] if side_by_side(other, kept)), None)
         if beside is None:
@@ -117,9 +128,13 @@ def without_rule(word: Word) -> Word:
     return replace(word, text=max(word.text.split("|"), key=len))
 
 
-def noise(word: Word) -> bool:
-    """A short mark Tesseract itself barely believes: the remains of a rule or of dirt."""
-    return word.confidence < NOISE_CONFIDENCE and len(word.text) <= 3 and not word.text.isdigit()
+def noise(word: Word, height: float) -> bool:
+    """A mark Tesseract itself doubts that is short, or far from the size of the page's print:
+    the remains of a rule, a stain, a stripe."""
+    if word.confidence >= NOISE_CONFIDENCE[1] or word.text.isdigit():
+        return False
+    odd_size = not NOISE_SIZE[0] * height <= word.height <= NOISE_SIZE[1] * height
+    return odd_size or (len(word.text) <= 3 and word.confidence < NOISE_CONFIDENCE[0])
 
 
 def side_by_side(line: list[Word], other: list[Word]) -> bool:

@@ -59,7 +59,7 @@ def ocr_page(page: PageImage, timeout: float, keep_image: bool = False) -> OcrPa
     """One page image as text, with its words' boxes: cleaned up, then read by Tesseract."""
     cleaned = clean_page(page)
     words = recognise(cleaned, timeout)
-    text, placed = layout(words)
+    text, placed = layout(words, cleaned.image.width)
     confidences = [w.confidence for w in words]
     return OcrPage(
         text,
