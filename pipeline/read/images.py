@@ -76,7 +76,8 @@ def clean_page(page: PageImage, steps: frozenset[str] | None = None) -> Cleaned:
             grey = np.asarray(image.convert("L"))
     else:
         grey = np.asarray(image)
-    if "binarize" in wanted and not bilevel(grey):
+    scanned_bilevel = bilevel(grey)
+    if "binarize" in wanted and not scanned_bilevel:
         grey = binarize(grey, page.dpi)
         done.append("binarize")
     angle = 0.0
@@ -87,7 +88,9 @@ def clean_page(page: PageImage, steps: frozenset[str] | None = None) -> Cleaned:
             done.append("deskew")
         else:
             angle = 0.0
-    if "streaks" in wanted:
+    # Dropped scan lines come with black-and-white transmission (fax); on grey pages the step
+    # cost more than it bought.
+    if "streaks" in wanted and scanned_bilevel:
         grey, removed = without_streaks(grey)
         if removed:
             done.append("streaks")
