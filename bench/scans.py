@@ -8,8 +8,9 @@ RENDERED is a folder written by tests/tools/render_hard.py: one folder of PDFs p
 its gold copies in gold-<profile>/. Bare Tesseract is `tesseract page - -l fra` on
 `pdftoppm -r 300 -gray` pages; OCRmyPDF runs with `--deskew --clean`; both texts go through the
 same extractor as .txt files (pdftoppm writes uncompressed PGM pages, so that bare
-Tesseract's time is not spent compressing PNGs). Prints a Markdown table of F1 per profile and method and, for the
-project and bare Tesseract, the time to read the same pages with the same parallelism.
+Tesseract's time is not spent compressing PNGs). Prints a Markdown table of F1 per profile and
+method and, for the project and bare Tesseract, the time to read the same pages with the same
+parallelism.
 """
 
 from __future__ import annotations
