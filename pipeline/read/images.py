@@ -80,6 +80,12 @@ def clean_page(page: PageImage, steps: frozenset[str] | None = None) -> Cleaned:
     if "binarize" in wanted and not scanned_bilevel:
         grey = binarize(grey, page.dpi)
         done.append("binarize")
+    # Dropped scan lines come with black-and-white transmission (fax); on grey pages the step
+    # cost more than it bought. Before deskew, while a streak is one row.
+    if "streaks" in wanted and scanned_bilevel:
+        grey, removed = without_streaks(grey)
+        if removed:
+            done.append("streaks")
     angle = 0.0
     if "deskew" in wanted:
         angle = skew_angle(grey, page.dpi)
@@ -88,12 +94,6 @@ def clean_page(page: PageImage, steps: frozenset[str] | None = None) -> Cleaned:
             done.append("deskew")
         else:
             angle = 0.0
-    # Dropped scan lines come with black-and-white transmission (fax); on grey pages the step
-    # cost more than it bought.
-    if "streaks" in wanted and scanned_bilevel:
-        grey, removed = without_streaks(grey)
-        if removed:
-            done.append("streaks")
     if "despeckle" in wanted:
         grey, removed = despeckle(grey, page.dpi)
         if removed:

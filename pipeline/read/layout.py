@@ -27,6 +27,8 @@ NOISE_SIZE = (0.5, 2.0)
 NOISE_LINE_CONFIDENCE = 40
 # Lines this many places back in Tesseract's order may be the other half of a row.
 SIDE_REACH = 40
+# A speck glued to a line's first word and read as a quote or a dot: "‘Entre :".
+STRAY_MARK = re.compile(r"^[‘'`.,·]+(?=[A-ZÀ-Ý])")
 # A hyphen at a line's end that splits a word: a letter before it, a lower-case letter after.
 HYPHENATED = re.compile(r"[^\W\d_]-$")
 
@@ -111,6 +113,7 @@ def lines_of(words: list[Word]) -> list[list[Word]]:
         kept = [w for i, w in enumerate(line) if not speck(line, i)]
         if not kept or statistics.fmean(w.confidence for w in kept) < NOISE_LINE_CONFIDENCE:
             continue
+        kept[0] = replace(kept[0], text=STRAY_MARK.sub("", kept[0].text))
         beside = next((other for other in lines[-SIDE_REACH:] if side_by_side(other, kept)), None)
         if beside is None:
             lines.append(kept)
