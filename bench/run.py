@@ -82,7 +82,7 @@ def run_bench(samples: list[Path], workdir: Path, count: int = 1000) -> str:
             f"{cached.seconds:.2f} s",
             f"{every.seconds / cached.seconds:.0f}× faster than cold",
         ),
-        ("text-PDF pages per second", f"{text_rate:.1f}", f"{text_pages} pages, pdfplumber"),
+        ("text-PDF pages per second", f"{text_rate:.1f}", f"{text_pages} pages, pypdfium2"),
         ("OCR pages per second", f"{ocr_rate:.2f}", f"{ocr_pages} pages at 300 dpi, {cores} in parallel"),
         *scheduled,
         review_row(workdir / "all" / "review.html", count),

@@ -29,6 +29,7 @@ class Summary:
     records: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     excerpts: dict[str, list] = field(default_factory=dict)  # by record id
+    crops: dict[str, dict] = field(default_factory=dict)  # by record id, then evidence key
     notices: list[str] = field(default_factory=list)  # corrections that could not be applied
     corrections: list = field(default_factory=list)  # the rows read, for review.html to export again
     kept: bool = False  # no convention read: the dataset already in the output folder was kept
@@ -233,6 +234,7 @@ def summarise(results: list[Outcome]) -> Summary:
             continue
         summary.records.append(outcome.record)
         summary.excerpts[outcome.record["id"]] = outcome.excerpts or []
+        summary.crops[outcome.record["id"]] = outcome.crops or {}
     return summary
 
 
@@ -248,13 +250,15 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
         outputs += write_package(outdir, [r["fichier_source"] for r in records])
         checked = side.submit(validate_package, outdir / "datapackage.json")
         outputs += write_review(
-            records, summary.excerpts, review, outdir, summary.corrections, summary.notices
+            records, summary.excerpts, review, outdir, summary.corrections, summary.notices, summary.crops
         )
         problems, content = checked.result(), book.result()
     if problems:
         validation_warnings(records, problems)
         write_dataset(records, errors, outdir)
-        write_review(records, summary.excerpts, review, outdir, summary.corrections, summary.notices)
+        write_review(
+            records, summary.excerpts, review, outdir, summary.corrections, summary.notices, summary.crops
+        )
         content = workbook_bytes(records, review)
     outputs.append(outdir / "conventions.xlsx")
     write_atomic(outputs[-1], content)

@@ -131,6 +131,13 @@ def be_verbose(settings: dict) -> None:
     "--no-spacy", is_flag=True, help="Reconnaître les noms par les règles seules (démarrage rapide)."
 )
 @click.option(
+    "--max-pixels",
+    default=60_000_000,
+    metavar="N",
+    show_default=True,
+    help="Plus grande image de page, vérifiée avant de la décoder ou de la dessiner.",
+)
+@click.option(
     "--corrections",
     metavar="FICHIER",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -149,6 +156,7 @@ def extract(
     max_pages,
     max_seconds,
     max_memory_mb,
+    max_pixels,
     no_cache,
     cache_location,
     cluster,
@@ -160,7 +168,9 @@ def extract(
     données dans DOSSIER."""
     if verbose:
         be_verbose(settings)
-    limits = Limits(max_mb, max_text_mb, max_pages, max_seconds, max_memory_mb=max_memory_mb)
+    limits = Limits(
+        max_mb, max_text_mb, max_pages, max_seconds, max_memory_mb=max_memory_mb, max_pixels=max_pixels
+    )
     options = Options(limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location)
     started = time.monotonic()
     try:

@@ -41,6 +41,7 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     plain: str = ""  # text with markup blanked out, same length and offsets
     lower: str = ""  # plain in lower case, same length and offsets
+    scans: dict = field(default_factory=dict)  # page number -> OcrPage, for OCR'd pages
 
     def __post_init__(self) -> None:
         controls = len(CONTROL.findall(self.text))
@@ -77,6 +78,7 @@ class Limits:
     max_pages: int = 200
     max_seconds: float = 600.0
     dpi: int = 300
+    max_pixels: int = 60_000_000  # per page image, checked before it is rendered or decoded
     ocr_workers: int = os.cpu_count() or 1
     max_memory_mb: float = 2048.0  # per worker process; 0: no cap
 
@@ -98,6 +100,7 @@ class Outcome:
     record: dict | None = None
     error: dict | None = None
     excerpts: list | None = None  # the source text around the evidence, for review.html
+    crops: dict | None = None  # by evidence key, the scan around values read by OCR, for review.html
 
 
 MARKUP = ("**", "<i>", "</i>", "<b>", "</b>")

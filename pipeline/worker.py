@@ -26,6 +26,7 @@ from pipeline.extract.record import extract_document
 from pipeline.model import CONTROL, Document, Options, Outcome, as_dict
 from pipeline.patterns import Patterns
 from pipeline.read import read_file
+from pipeline.read.crops import page_crops
 from pipeline.read.files import (
     PDF_SUFFIXES,
     PageText,
@@ -39,7 +40,7 @@ from pipeline.read.files import (
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
 # What a PDF library raises on a damaged file, past the checks made when it is opened.
-PDF_LIBRARIES = ("pdfminer", "pdfplumber", "pypdfium2")
+PDF_LIBRARIES = ("pypdfium2",)
 
 
 class Worker:
@@ -195,7 +196,7 @@ def recorded(path: Path, doc: Document) -> Outcome:
     record = {"id": convention_id(doc.text), **record}
     spans = [(e["start"], e["end"]) for e in record["evidence"].values()]
     context = excerpts(doc.text, spans, Worker.patterns["review"]["context_chars"])
-    return Outcome(str(path), record=record, excerpts=context)
+    return Outcome(str(path), record=record, excerpts=context, crops=page_crops(doc, record["evidence"]))
 
 
 def guarded(path: Path, work: Callable[[], object]) -> object:

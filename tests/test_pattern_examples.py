@@ -38,7 +38,7 @@ def test_chorus_example(extract_text, field, example):
 
 @pytest.mark.parametrize("example", examples("chorus", "ocr_confusions"), ids=lambda e: e["text"])
 def test_ocr_confusion_example(example):
-    assert ocr_digits(example["text"], PATTERNS) == example["expect"]
+    assert ocr_digits(example["text"], PATTERNS, example["field"]) == example["expect"]
 
 
 @pytest.mark.parametrize("example", examples("about"), ids=lambda e: e["text"][:40])

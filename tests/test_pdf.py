@@ -14,12 +14,12 @@ from reportlab.pdfgen import canvas
 from bench.synth import make_pdf, paginate, scan_image, scanned_pdf, text_pdf
 from pipeline.batch import Options, run
 from pipeline.read import Limits
-from pipeline.read.ocr import Word, layout
+from pipeline.read.layout import Word, layout
 
 QUICK = Options(jobs=1, use_spacy=False)
 
 
-def scorer_f1(conventions_json, tmp_path) -> float:
+def scorer_f1(conventions_json, tmp_path, gold_dir=GOLD_DIR) -> float:
     """The scorer's figure, with each record named after the sample it was built from."""
     records = json.loads(conventions_json.read_text(encoding="utf-8"))
     for record in records:
@@ -28,7 +28,7 @@ def scorer_f1(conventions_json, tmp_path) -> float:
     renamed = tmp_path / "renamed.json"
     renamed.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, str(SCORER), str(renamed), str(GOLD_DIR), "--json"], capture_output=True, text=True
+        [sys.executable, str(SCORER), str(renamed), str(gold_dir), "--json"], capture_output=True, text=True
     )
     return json.loads(result.stdout)["f1"]
 
@@ -155,7 +155,10 @@ def test_image_of_noise_gives_an_error_not_a_record(tmp_path):
 
 def words_at(line: int, *placed: tuple[str, int]) -> list[Word]:
     """Words of one OCR line, each at its left edge, 20 pixels per character, 40 high."""
-    return [Word(text, left, left + 20 * len(text), 40, 90.0, (1, 1, line)) for text, left in placed]
+    top = 60 * line
+    return [
+        Word(text, left, top, left + 20 * len(text), top + 40, 90.0, (1, 1, line)) for text, left in placed
+    ]
 
 
 def test_ocr_table_cells_wrapped_over_lines_stay_in_their_row():
@@ -166,7 +169,7 @@ def test_ocr_table_cells_wrapped_over_lines_stay_in_their_row():
         *words_at(4, ("|", 1100), ("(estimation)", 1200)),
         *words_at(5, ("Ces", 0), ("montants", 80), ("pourront", 260), ("être", 440), ("modifiés", 540)),
     ]
-    assert layout(words).splitlines() == [
+    assert layout(words)[0].splitlines() == [
         "MONTANTS MAXIMUM des crédits disposition\t2020",
         "Autorisations d'engagement\t215 000 € (estimation)",
         "Ces montants pourront être modifiés",

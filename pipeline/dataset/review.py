@@ -359,6 +359,7 @@ def page_data(
     settings: dict,
     corrections: list,
     notices: list[str],
+    crops: dict,
 ) -> dict:
     conventions = []
     for record, fields in reviewed:
@@ -372,6 +373,7 @@ def page_data(
                 ],
                 "pages": [[p["number"], p["method"], p["ocr_confidence"]] for p in record["pages"]],
                 "excerpts": contexts.get(record["id"], []),
+                "crops": {dotted(key): crop for key, crop in crops.get(record["id"], {}).items()},
                 "fields": [field_data(field, settings) for field in fields],
             }
         )
@@ -401,7 +403,6 @@ def field_data(field: Field, settings: dict) -> dict:
         "start": entry.get("start"),
         "end": entry.get("end"),
         "page": entry.get("page"),
-        "image": entry.get("image"),  # a data: URI of the page around the evidence, when there is one
     }
     if isinstance(field.value, dict):
         data["parts"] = [[f"{field.key}.{name}", label(f"{field.key}.{name}")] for name in field.value]
@@ -449,13 +450,15 @@ def write_review(
     outdir: Path,
     corrections: list | None = None,
     notices: list[str] | None = None,
+    crops: dict | None = None,
 ) -> list[Path]:
     """review.csv and review.html. `corrections` are the rows read this run, which the page's
-    export keeps ahead of the new ones; `notices` say which could not be applied."""
+    export keeps ahead of the new ones; `notices` say which could not be applied; `crops` are
+    the scanned page around each value read by OCR, by record id and evidence key."""
     csv_path, html_path = outdir / "review.csv", outdir / "review.html"
     reviewed = [(record, fields_of(record, settings)) for record in records]
     rows = review_rows(reviewed, settings)
     write_atomic(csv_path, csv_text(rows, COLUMNS, for_spreadsheets=True))
-    data = page_data(reviewed, contexts, settings, corrections or [], notices or [])
+    data = page_data(reviewed, contexts, settings, corrections or [], notices or [], crops or {})
     write_atomic(html_path, review_html(data))
     return [csv_path, html_path]

@@ -73,7 +73,7 @@ def extract_code(doc: Document, patterns: Patterns, name: str) -> Candidate | No
                 value, doc.evidence(start, end), rule["confidence"], f"chorus.{name}.{rule['name']}"
             )
             if spec["format"] != "text" and doc.method_at(start) == "ocr":
-                candidate = fix_ocr_digits(candidate, patterns)
+                candidate = fix_ocr_digits(doc, name, candidate, patterns)
             candidates.append(candidate)
     if not candidates:
         return None
@@ -87,19 +87,30 @@ def extract_code(doc: Document, patterns: Patterns, name: str) -> Candidate | No
     return best
 
 
-def fix_ocr_digits(candidate: Candidate, patterns: Patterns) -> Candidate:
-    value = ocr_digits(str(candidate.value), patterns)
+def fix_ocr_digits(doc: Document, name: str, candidate: Candidate, patterns: Patterns) -> Candidate:
+    """A code read by OCR with letters where its shape wants digits, repaired, less trusted,
+    and the OCR text quoted in a warning."""
+    value = ocr_digits(str(candidate.value), patterns, name)
     if value == candidate.value:
         return candidate
-    return Candidate(value, candidate.evidence, candidate.confidence * 0.9, candidate.rule + ".ocr_fixed")
+    doc.warnings.append(
+        f"{name} : « {candidate.value} » lu par OCR, corrigé en « {value} » d'après la forme du code"
+    )
+    return Candidate(value, candidate.evidence, candidate.confidence * 0.75, candidate.rule + ".ocr_fixed")
 
 
-def ocr_digits(value: str, patterns: Patterns) -> str:
-    """Digits that OCR read as letters inside a code: "SGSIFABO75" -> "SGSIFAB075"."""
-    for index, fix in enumerate(patterns["chorus"]["ocr_confusions"]["fixes"]):
-        regex = patterns.regex("chorus", "ocr_confusions", "fixes", index, "pattern")
-        value = regex.sub(lambda match, digit=fix["digit"]: digit * len(match[0]), value)
-    return value
+def ocr_digits(value: str, patterns: Patterns, name: str) -> str:
+    """Letters OCR read in place of digits, put back where the field's shape wants digits:
+    "FINFP0O075" -> "FINFP00075", but "DAEPILO075" stays."""
+    confusions = patterns["chorus"]["ocr_confusions"]
+    if name not in confusions["shapes"]:
+        return value
+    shape = patterns.regex("chorus", "ocr_confusions", "shapes", name).search(value)
+    if not shape:
+        return value
+    start, end = shape.span("digits")
+    digits = "".join(confusions["letters"].get(c, c) for c in value[start:end])
+    return value[:start] + digits + value[end:]
 
 
 def derive_programme(doc: Document, found: dict[str, Candidate]) -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import codecs
+import difflib
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import BrokenPdf, EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
 from pipeline.model import Document, Limits, PageInfo
+from pipeline.read.images import PageImage, check_pixels
+
+if TYPE_CHECKING:
+    from pipeline.read.ocr import OcrPage
 
 TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
@@ -22,6 +28,12 @@ LOW_OCR_CONFIDENCE = 60
 PAGE_BREAK = "\n\n"
 # "é" written as UTF-8 and read as Windows-1252 becomes "Ã©": "Ã" or "Â" then a byte 0x80-0xBF.
 MOJIBAKE = re.compile("[ÃÂ][" + re.escape(bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore")) + "]")
+# An image file's stated resolution is trusted between these; else it is taken for an A4 page.
+MIN_STATED_DPI, MAX_STATED_DPI = 100, 1200
+A4_INCHES = 11.69
+# A line at the top (bottom) of OCR'd pages that reads the same on most of them, page numbers
+# aside, is a running header (footer): a fax's transmission line, "Page 2 sur 5".
+RUNNING_SIMILARITY = 0.8
 # Characters no text file holds: control codes (bar line breaks and tabs) and decoding failures.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 
@@ -31,6 +43,7 @@ class PageText:
     text: str
     method: str
     confidence: float | None = None
+    ocr: OcrPage | None = None  # for OCR'd pages: word boxes and a preview of the page
 
 
 def read_file(path: Path, limits: Limits = Limits()) -> Document:
@@ -142,19 +155,22 @@ def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
 
 def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
     """Each page's text layer; scanned pages have little or none (see scanned_pages)."""
+    import pypdfium2
+
     from pipeline.read.pdf import open_pdf, page_text
 
-    with open_pdf(path) as pdf:
-        count = len(pdf.pages)
+    pdf = open_pdf(path)
+    try:
+        count = len(pdf)
         if count > limits.max_pages:
             raise TooLarge(
                 f"PDF de {count} pages, au-delà de la limite de {limits.max_pages} pages (--max-pages)"
             )
-        pages = []
-        for page in pdf.pages:
-            pages.append(PageText(page_text(page), "text"))
-            page.close()
-    return pages
+        return [PageText(page_text(pdf[i]), "text") for i in range(count)]
+    except pypdfium2.PdfiumError as error:
+        raise BrokenPdf(f"PDF endommagé : {error}") from error
+    finally:
+        pdf.close()
 
 
 def scanned_pages(pages: list[PageText]) -> list[int]:
@@ -163,20 +179,23 @@ def scanned_pages(pages: list[PageText]) -> list[int]:
 
 
 def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: float) -> list[PageText]:
+    """The given pages read by OCR, in order; those the deadline leaves are marked skipped."""
     import pypdfium2
 
-    try:
-        pdf = pypdfium2.PdfDocument(str(path))
-    except pypdfium2.PdfiumError as error:
-        raise BrokenPdf(f"PDF endommagé : {error}") from error
+    from pipeline.read.pdf import open_pdf, page_image
+
+    pdf = open_pdf(path)
     results: list[PageText] = []
     try:
+        # A few pages at a time, so that memory holds no more images than there are workers.
         for chunk in chunks(indexes, limits.ocr_workers):
             if time.monotonic() > deadline:
                 results += [PageText("", "skipped") for _ in chunk]
                 continue
-            images = [pdf[i].render(scale=limits.dpi / 72, grayscale=True).to_pil() for i in chunk]
+            images = [page_image(pdf[i], limits.dpi, limits.max_pixels) for i in chunk]
             results += ocr_results(images, limits, deadline)
+    except pypdfium2.PdfiumError as error:
+        raise BrokenPdf(f"PDF endommagé : {error}") from error
     finally:
         pdf.close()
     return results
@@ -185,23 +204,51 @@ def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: floa
 def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
+    deadline = time.monotonic() + limits.max_seconds
+    pages: list[PageText] = []
     try:
         with Image.open(path) as image:
-            frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
-    except (UnidentifiedImageError, OSError) as error:
-        raise UnreadableText(f"image illisible : {error}") from error
-    if len(frames) > limits.max_pages:
+            frames = []
+            # A few frames at a time, so that memory holds no more images than there are workers.
+            for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                if number > limits.max_pages:
+                    raise TooLarge(
+                        f"image de plus de {limits.max_pages} pages, au-delà de la limite (--max-pages)"
+                    )
+                # Checked before the frame's pixels are decoded: a small file can hold a huge image.
+                check_pixels(*frame.size, limits.max_pixels, "image")
+                frames.append(PageImage(frame.copy(), image_dpi(frame)))
+                if len(frames) == max(1, limits.ocr_workers):
+                    pages += ocr_results(frames, limits, deadline)
+                    frames = []
+            pages += ocr_results(frames, limits, deadline) if frames else []
+    except Image.DecompressionBombError:
         raise TooLarge(
-            f"image de {len(frames)} pages, au-delà de la limite de {limits.max_pages} pages (--max-pages)"
-        )
-    return ocr_results(frames, limits, time.monotonic() + limits.max_seconds)
+            f"image de plus de {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} millions de pixels (bombe de"
+            f" décompression), au-delà de la limite de {limits.max_pixels / 1e6:g} millions (--max-pixels)"
+        ) from None
+    except ValueError as error:
+        if "decompressed data too large" in str(error).lower():
+            raise TooLarge("image aux données compressées démesurées (bombe de décompression)") from None
+        raise UnreadableText(f"image illisible : {error}") from error
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise UnreadableText(f"image illisible : {error}") from error
+    return pages
+
+
+def image_dpi(frame) -> int:
+    """The resolution the image file states, else the one that makes it an A4 page."""
+    stated = frame.info.get("dpi")
+    if stated and MIN_STATED_DPI <= float(stated[0]) <= MAX_STATED_DPI:
+        return round(float(stated[0]))
+    return max(MIN_STATED_DPI, round(max(frame.size) / A4_INCHES))
 
 
 def ocr_results(images: list, limits: Limits, deadline: float) -> list[PageText]:
-    from pipeline.read.ocr import ocr_images
+    from pipeline.read.ocr import ocr_pages
 
     timeout = max(1.0, deadline - time.monotonic())
-    return [PageText(p.text, "ocr", p.confidence) for p in ocr_images(images, limits.ocr_workers, timeout)]
+    return [PageText(p.text, "ocr", p.confidence, p) for p in ocr_pages(images, limits.ocr_workers, timeout)]
 
 
 def chunks(items: list, size: int) -> list[list]:
@@ -210,23 +257,77 @@ def chunks(items: list, size: int) -> list[list]:
 
 
 def assemble(source: str, pages: list[PageText]) -> Document:
-    parts, infos, offset, warnings = [], [], 0, []
+    pages = without_running_lines(pages)
+    parts, infos, offset, warnings, scans = [], [], 0, [], {}
     for number, page in enumerate(pages, start=1):
         infos.append(PageInfo(number, offset, page.method, page.confidence))
         parts.append(page.text)
         offset += len(page.text) + len(PAGE_BREAK)
         warnings += page_warnings(number, page)
+        if page.ocr is not None:
+            scans[number] = page.ocr
     text = PAGE_BREAK.join(parts)
     if not text.strip():
         raise NoText("aucun texte trouvé : pages blanches ou numérisation illisible")
-    return Document(source, text, infos, warnings)
+    return Document(source, text, infos, warnings, scans=scans)
+
+
+def without_running_lines(pages: list[PageText]) -> list[PageText]:
+    """OCR'd pages without the header and footer lines that repeat on most of them."""
+    read = [i for i, page in enumerate(pages) if page.ocr is not None and page.text.strip()]
+    if len(read) < 2:
+        return pages
+    pages = list(pages)
+    for end in ("first", "last"):
+        lines = {i: edge_line(pages[i].text, end) for i in read}
+        for i in read:
+            keys = [running_key(lines[j]) for j in read if j != i]
+            key = running_key(lines[i])
+            alike = sum(1 for other in keys if similar(key, other))
+            if key and alike + 1 >= max(2, (len(read) + 1) // 2):
+                pages[i] = cut_line(pages[i], end)
+    return pages
+
+
+def edge_line(text: str, end: str) -> str:
+    lines = [line for line in text.split("\n") if line.strip()]
+    return (lines[0] if end == "first" else lines[-1]) if lines else ""
+
+
+def running_key(line: str) -> str:
+    return re.sub(r"\d", "#", " ".join(line.lower().split()))
+
+
+def similar(a: str, b: str) -> bool:
+    return bool(a and b) and difflib.SequenceMatcher(None, a, b).ratio() >= RUNNING_SIMILARITY
+
+
+def cut_line(page: PageText, end: str) -> PageText:
+    """The page without its first (last) line, its words' offsets moved to match."""
+    text = page.text
+    if end == "first":
+        head = len(text) - len(text.lstrip())
+        stop = text.find("\n", head)
+        stop = len(text) if stop < 0 else stop
+        cut = stop + len(text[stop:]) - len(text[stop:].lstrip())
+        kept, shift, limit = text[cut:], cut, (cut, len(text))
+    else:
+        body = text.rstrip()
+        start = body.rfind("\n") + 1
+        kept, shift, limit = body[:start], 0, (0, start)
+    words = tuple(
+        replace(w, start=w.start - shift, end=w.end - shift)
+        for w in page.ocr.words
+        if limit[0] <= w.start and w.end <= limit[1]
+    )
+    return replace(page, text=kept, ocr=replace(page.ocr, words=words, text=kept))
 
 
 def page_warnings(number: int, page: PageText) -> list[str]:
     if page.method == "skipped":
-        return [f"page {number} not read: the time limit per file (--max-seconds) was reached"]
+        return [f"page {number} non lue : la limite de temps par fichier (--max-seconds) est atteinte"]
     if page.method == "ocr" and not page.text.strip():
-        return [f"page {number}: OCR found no text"]
+        return [f"page {number} : l'OCR n'y a trouvé aucun texte"]
     if page.confidence is not None and page.confidence < LOW_OCR_CONFIDENCE:
-        return [f"page {number}: low OCR confidence ({page.confidence:.0f}/100), check its values"]
+        return [f"page {number} : OCR peu sûr ({page.confidence:.0f}/100), vérifier ses valeurs"]
     return []

@@ -1,69 +1,187 @@
-"""Text-layer PDFs with pdfplumber: wrapped lines joined, ruled tables as tab-separated rows."""
+"""PDFs with pypdfium2: text layers as lines (wrapped lines joined, columns apart), ruled tables
+as tab-separated rows found from the drawn rules, and the image of a scanned page."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-import pdfplumber
-from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+import pypdfium2
+import pypdfium2.raw as pdfium_c
 
-from pipeline.errors import BrokenPdf, EncryptedPdf
+from pipeline.errors import BrokenPdf, EncryptedPdf, TooLarge
+from pipeline.read.images import PageImage, check_pixels
 
 # Two lines further apart than this many line heights are in different paragraphs.
 PARAGRAPH_GAP = 0.8
+# Two runs of text on one line further apart than this many line heights are two columns.
+COLUMN_GAP = 1.5
+# A drawn path thinner than this (points) is a rule; rules closer than RULE_MERGE are one.
+RULE_WIDTH = 2.0
+RULE_MERGE = 1.5
+# A scan below this resolution, once fitted to the pixel limit, cannot be read.
+MIN_DPI = 70
+# An image covering this share of the page is the page's scan.
+SCAN_COVER = 0.85
 
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    top: float
+    top: float  # from the top of the page, in points
     text: str
     left: float | None = None  # None for table rows, which are never joined
     right: float | None = None
     bottom: float | None = None
 
 
-def open_pdf(path) -> pdfplumber.PDF:
+@dataclass(frozen=True, slots=True)
+class Box:
+    left: float
+    bottom: float
+    right: float
+    top: float  # PDF coordinates: y grows upwards
+
+    def centre_in(self, other: Box) -> bool:
+        x, y = (self.left + self.right) / 2, (self.bottom + self.top) / 2
+        return other.left <= x <= other.right and other.bottom <= y <= other.top
+
+
+def open_pdf(path) -> pypdfium2.PdfDocument:
     try:
-        pdf = pdfplumber.open(path)
-        pages = len(pdf.pages)
-    except Exception as error:  # pdfplumber wraps pdfminer's errors in its own
-        causes = [error, error.__cause__, *getattr(error, "args", ())]
-        if any(isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError) for cause in causes):
+        pdf = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError as error:
+        if getattr(error, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
             raise EncryptedPdf("PDF chiffré : il faut un mot de passe pour le lire") from error
-        raise BrokenPdf(f"PDF endommagé : {' '.join(str(error).split()) or type(error).__name__}") from error
-    if pages == 0:
+        raise BrokenPdf(f"PDF endommagé : {' '.join(str(error).split())}") from error
+    if len(pdf) == 0:
         pdf.close()
         raise BrokenPdf("PDF endommagé : il n'a aucune page")
     return pdf
 
 
-def page_text(page) -> str:
-    """The page's text in reading order, with its ruled tables rendered as tab-separated rows."""
+def page_text(page: pypdfium2.PdfPage) -> str:
+    """The page's text in reading order, its ruled tables as tab-separated rows."""
+    height = page.get_height()
+    textpage = page.get_textpage()
     try:
-        tables = page.find_tables()
-    except Exception:  # a malformed drawing must not lose the page's text
-        tables = []
-    boxes = [table.bbox for table in tables]
-    outside = page.filter(lambda obj: not any(inside(obj, box) for box in boxes)) if boxes else page
-    items = [
-        Item(line["top"], line["text"], line["x0"], line["x1"], line["bottom"])
-        for line in outside.extract_text_lines()
-    ]
-    for table in tables:
-        rows = table.extract()
-        items.append(Item(table.bbox[1], "\n".join(row_text(row) for row in rows)))
+        tables = [table for table in find_tables(page) if table.rows]
+        runs = [Box(*textpage.get_rect(i)) for i in range(textpage.count_rects())]
+        outside = [box for box in runs if not any(box.centre_in(table.box) for table in tables)]
+        texts = [(box, textpage.get_text_bounded(*astuple(box))) for box in outside]
+        items = lines_of([(box, text) for box, text in texts if text.strip()], height)
+        for table in tables:
+            rows = table.cell_texts(textpage)
+            items.append(Item(height - table.box.top, "\n".join("\t".join(row) for row in rows)))
+    finally:
+        textpage.close()
     items.sort(key=lambda item: item.top)
     return join_wrapped(items)
 
 
-def inside(obj: dict, box: tuple) -> bool:
-    x = (obj.get("x0", 0) + obj.get("x1", 0)) / 2
-    y = (obj.get("top", 0) + obj.get("bottom", 0)) / 2
-    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+def astuple(box: Box) -> tuple[float, float, float, float]:
+    return box.left, box.bottom, box.right, box.top
 
 
-def row_text(row: list) -> str:
-    return "\t".join(" ".join((cell or "").split()) for cell in row)
+def lines_of(runs: list[tuple[Box, str]], page_height: float) -> list[Item]:
+    """Runs of text on the same line put side by side: a wide gap between them (two columns of
+    signatures) becomes a tab."""
+    runs = sorted(runs, key=lambda run: (-run[0].top, run[0].left))
+    lines: list[list[tuple[Box, str]]] = []
+    for box, text in runs:
+        line = next((line for line in lines[-3:] if same_line(line[0][0], box)), None)
+        if line is None:
+            lines.append([(box, text)])
+        else:
+            line.append((box, text))
+    items = []
+    for line in lines:
+        line.sort(key=lambda run: run[0].left)
+        height = max(box.top - box.bottom for box, _ in line)
+        text = line[0][1].strip()
+        for (before, _), (box, part) in zip(line, line[1:], strict=False):
+            text += ("\t" if box.left - before.right > COLUMN_GAP * height else " ") + part.strip()
+        top = page_height - max(box.top for box, _ in line)
+        bottom = page_height - min(box.bottom for box, _ in line)
+        items.append(Item(top, text, line[0][0].left, line[-1][0].right, bottom))
+    return items
+
+
+def same_line(a: Box, b: Box) -> bool:
+    overlap = min(a.top, b.top) - max(a.bottom, b.bottom)
+    return overlap > 0.5 * min(a.top - a.bottom, b.top - b.bottom)
+
+
+@dataclass(slots=True)
+class Table:
+    box: Box
+    xs: list[float]  # the vertical rules, left to right
+    ys: list[float]  # the horizontal rules, top to bottom
+
+    @property
+    def rows(self) -> int:
+        return max(0, len(self.ys) - 1) if len(self.xs) >= 2 else 0
+
+    def cell_texts(self, textpage) -> list[list[str]]:
+        rows = []
+        for top, bottom in zip(self.ys, self.ys[1:], strict=False):
+            cells = [
+                " ".join(textpage.get_text_bounded(left, bottom, right, top).split())
+                for left, right in zip(self.xs, self.xs[1:], strict=False)
+            ]
+            if any(cells):
+                rows.append(cells)
+        return rows
+
+
+def find_tables(page: pypdfium2.PdfPage) -> list[Table]:
+    """Ruled tables: groups of drawn rules and cell frames that touch, cut into the grid their
+    rules draw."""
+    boxes = []
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH]):
+        left, bottom, right, top = obj.get_bounds()
+        if right - left > RULE_WIDTH or top - bottom > RULE_WIDTH:
+            boxes.append(Box(left, bottom, right, top))
+    tables = []
+    for group in touching(boxes):
+        xs, ys = [], []
+        for box in group:
+            if box.right - box.left > RULE_WIDTH:
+                ys += [box.top, box.bottom] if box.top - box.bottom > RULE_WIDTH else [box.top]
+            if box.top - box.bottom > RULE_WIDTH:
+                xs += [box.left, box.right] if box.right - box.left > RULE_WIDTH else [box.left]
+        xs, ys = merged(xs), merged(ys)[::-1]
+        if len(xs) >= 3 or (len(xs) == 2 and len(ys) >= 3):
+            outer = Box(xs[0], ys[-1], xs[-1], ys[0])
+            tables.append(Table(outer, xs, ys))
+    return tables
+
+
+def touching(boxes: list[Box]) -> list[list[Box]]:
+    groups: list[list[Box]] = []
+    for box in sorted(boxes, key=lambda b: (-b.top, b.left)):
+        near = [g for g in groups if any(close(box, other) for other in g)]
+        for group in near:
+            groups.remove(group)
+        groups.append([box, *(b for g in near for b in g)])
+    return groups
+
+
+def close(a: Box, b: Box, slack: float = 2.0) -> bool:
+    return (
+        a.left <= b.right + slack
+        and b.left <= a.right + slack
+        and a.bottom <= b.top + slack
+        and b.bottom <= a.top + slack
+    )
+
+
+def merged(values: list[float]) -> list[float]:
+    out: list[float] = []
+    for value in sorted(values):
+        if out and value - out[-1] <= RULE_MERGE:
+            continue
+        out.append(value)
+    return out
 
 
 def join_wrapped(items: list[Item]) -> str:
@@ -85,8 +203,48 @@ def join_wrapped(items: list[Item]) -> str:
 
 def wrapped(line: Item, following: Item, margin: float) -> bool:
     height = line.bottom - line.top
-    if following.top - line.bottom > PARAGRAPH_GAP * height:
+    if following.top - line.bottom > PARAGRAPH_GAP * height or "\t" in line.text or "\t" in following.text:
         return False
     char_width = (line.right - line.left) / max(len(line.text), 1)
     first_word = following.text.split(" ", 1)[0]
     return line.right + char_width * (len(first_word) + 1) > margin
+
+
+def page_image(page: pypdfium2.PdfPage, dpi: int, max_pixels: int) -> PageImage:
+    """A scanned page's image: the scan itself when one image covers the page (its own
+    resolution, no resampling), else the page rendered, within the pixel limit either way."""
+    width, height = page.get_size()
+    images = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))
+    for image in images:
+        check_pixels(*image.get_px_size(), max_pixels, "image")
+    scan = whole_page_scan(page, images, width * height)
+    if scan is not None:
+        return scan
+    fitted = min(dpi, int(math.sqrt(max_pixels / (width / 72 * height / 72))))
+    if fitted < MIN_DPI:
+        raise TooLarge(
+            f"page de {width / 72 * 2.54:.0f} × {height / 72 * 2.54:.0f} cm, trop grande pour être lue"
+            f" sous la limite de {max_pixels / 1e6:g} millions de pixels (--max-pixels)"
+        )
+    return PageImage(page.render(scale=fitted / 72, grayscale=True).to_pil(), fitted)
+
+
+def whole_page_scan(page: pypdfium2.PdfPage, images: list, area: float) -> PageImage | None:
+    if len(images) != 1 or page.get_rotation():
+        return None
+    image = images[0]
+    left, bottom, right, top = image.get_bounds()
+    a, b, c, d, _, _ = image.get_matrix().get()
+    if b or c or a <= 0 or d <= 0 or (right - left) * (top - bottom) < SCAN_COVER * area:
+        return None
+    pixels_wide = image.get_px_size()[0]
+    dpi = round(pixels_wide / ((right - left) / 72))
+    if not MIN_DPI <= dpi <= 1200:
+        return None
+    try:
+        bitmap = image.get_bitmap(render=False).to_pil()
+    except pypdfium2.PdfiumError:
+        return None
+    if bitmap.mode not in ("L", "RGB", "1"):
+        bitmap = bitmap.convert("RGB")
+    return PageImage(bitmap, dpi)
