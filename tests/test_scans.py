@@ -126,9 +126,10 @@ def test_faxes_and_photocopies_score_at_least_085_against_the_text(short_scans, 
 
 
 def review_data(outdir: Path) -> list[dict]:
+    """The conventions embedded in review.html."""
     html = (outdir / "review.html").read_text(encoding="utf-8")
     start = html.index('type="application/json">') + len('type="application/json">')
-    return json.loads(html[start : html.index("</script>", start)])
+    return json.loads(html[start : html.index("</script>", start)])["conventions"]
 
 
 def test_each_value_read_by_ocr_comes_with_a_crop_of_the_page(short_scans):
@@ -262,7 +263,7 @@ def test_an_image_too_large_to_decode_is_refused_in_one_french_line(tmp_path, si
     png_header_only(tmp_path / "enorme.png", side, side)
     run([tmp_path / "enorme.png"], tmp_path / "out", QUICK)
     error = errors_of(tmp_path / "out")["enorme.png"]
-    assert error["type_erreur"] == "too_large"
+    assert error["type_erreur"] == "trop_volumineux"
     assert "pixels" in error["message"] and "\n" not in error["message"]
 
 
@@ -275,5 +276,5 @@ def test_a_huge_pdf_page_is_refused_before_it_is_rendered(tmp_path):
     options = Options(limits=Limits(max_pixels=60_000_000), jobs=1, use_spacy=False)
     run([tmp_path / "immense.pdf"], tmp_path / "out", options)
     error = errors_of(tmp_path / "out")["immense.pdf"]
-    assert error["type_erreur"] == "too_large"
+    assert error["type_erreur"] == "trop_volumineux"
     assert "--max-pixels" in error["message"]
