@@ -14,7 +14,7 @@ from pathlib import Path
 from pipeline.cache import Cache
 from pipeline.dataset.corrections import apply_corrections, drop_answered, find_corrections, read_corrections
 from pipeline.dataset.package import validate_package, write_package
-from pipeline.dataset.review import write_review
+from pipeline.dataset.review import reviewed_fields, write_review
 from pipeline.dataset.tables import tables
 from pipeline.dataset.write import write_atomic, write_dataset
 from pipeline.extract.checks import apply_checks
@@ -244,22 +244,25 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
     one job, the check and the workbook are done in processes of their own meanwhile.
     Returns the files written."""
     records, errors = summary.records, summary.errors
+
+    def review_files(reviewed: list) -> list[Path]:
+        extras = (summary.corrections, summary.notices, summary.crops)
+        return write_review(reviewed, summary.excerpts, review, outdir, *extras)
+
+    reviewed = reviewed_fields(records, review)
     with side_pool() if jobs > 1 else Inline() as side:
-        book = side.submit(workbook_bytes, records, review)
+        book = side.submit(workbook_bytes, reviewed, review)
         outputs = write_dataset(records, errors, outdir)
         outputs += write_package(outdir, [r["fichier_source"] for r in records])
         checked = side.submit(validate_package, outdir / "datapackage.json")
-        outputs += write_review(
-            records, summary.excerpts, review, outdir, summary.corrections, summary.notices, summary.crops
-        )
+        outputs += review_files(reviewed)
         problems, content = checked.result(), book.result()
     if problems:
         validation_warnings(records, problems)
         write_dataset(records, errors, outdir)
-        write_review(
-            records, summary.excerpts, review, outdir, summary.corrections, summary.notices, summary.crops
-        )
-        content = workbook_bytes(records, review)
+        reviewed = reviewed_fields(records, review)
+        review_files(reviewed)
+        content = workbook_bytes(reviewed, review)
     outputs.append(outdir / "conventions.xlsx")
     write_atomic(outputs[-1], content)
     return outputs
@@ -271,10 +274,10 @@ def side_pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(2, initializer=die_with, initargs=(os.getpid(),))
 
 
-def workbook_bytes(records: list[dict], review: dict) -> bytes:
+def workbook_bytes(reviewed: list[tuple[dict, list]], review: dict) -> bytes:
     from pipeline.dataset.workbook import workbook_bytes as build  # openpyxl loads only where it is used
 
-    return build(records, review)
+    return build(reviewed, review)
 
 
 class Inline:

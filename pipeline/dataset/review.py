@@ -203,6 +203,7 @@ def reasons_for(
     return [], 0
 
 
+@cache
 def label(key: str) -> str:
     """The field's name as the officer reads it: "delegant.representant.nom" is "Délégant ·
     représentant · nom", "montants.1.montant" is "Montant n° 2 · montant"."""
@@ -218,6 +219,7 @@ def label(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+@cache
 def column_of(key: str) -> tuple[str, str]:
     """The table and column that show a dotted key: "montants.1.montant" is montants' montant,
     "delegant.sigle" conventions' delegant_sigle, "produits.0" conventions' produits."""
@@ -443,8 +445,13 @@ def review_html(data: dict) -> str:
     return TEMPLATE.read_text(encoding="utf-8").replace("/*DATA*/{}", embedded(data))
 
 
+def reviewed_fields(records: list[dict], settings: dict) -> list[tuple[dict, list[Field]]]:
+    """Each record with its fields, as review.csv, review.html and the workbook show them."""
+    return [(record, fields_of(record, settings)) for record in records]
+
+
 def write_review(
-    records: list[dict],
+    reviewed: list[tuple[dict, list[Field]]],
     contexts: dict[str, list],
     settings: dict,
     outdir: Path,
@@ -452,11 +459,11 @@ def write_review(
     notices: list[str] | None = None,
     crops: dict | None = None,
 ) -> list[Path]:
-    """review.csv and review.html. `corrections` are the rows read this run, which the page's
-    export keeps ahead of the new ones; `notices` say which could not be applied; `crops` are
-    the scanned page around each value read by OCR, by record id and evidence key."""
+    """review.csv and review.html, from the records and their fields (reviewed_fields).
+    `corrections` are the rows read this run, which the page's export keeps ahead of the new
+    ones; `notices` say which could not be applied; `crops` are the scanned page around each
+    value read by OCR, by record id and evidence key."""
     csv_path, html_path = outdir / "review.csv", outdir / "review.html"
-    reviewed = [(record, fields_of(record, settings)) for record in records]
     rows = review_rows(reviewed, settings)
     write_atomic(csv_path, csv_text(rows, COLUMNS, for_spreadsheets=True))
     data = page_data(reviewed, contexts, settings, corrections or [], notices or [], crops or {})

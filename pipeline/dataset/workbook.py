@@ -23,7 +23,6 @@ from pipeline.dataset.review import (
     column_of,
     confidence_words,
     display,
-    fields_of,
     label,
     review_rows,
     spec,
@@ -44,9 +43,10 @@ MAIN = {"montants": "montant", "signataires": "nom", "parties": "nom"}  # the ce
 FROZEN = {TO_REVIEW: "B2"}  # below the header, right of the column naming the convention
 
 
-def workbook_bytes(records: list[dict], settings: dict) -> bytes:
+def workbook_bytes(reviewed: list[tuple[dict, list[Field]]], settings: dict) -> bytes:
+    """The workbook of the records and their fields (review.reviewed_fields)."""
     book = Workbook(write_only=True)
-    reviewed = [(record, fields_of(record, settings)) for record in records]
+    records = [record for record, _ in reviewed]
     write_sheet(book, TO_REVIEW, COLUMNS, review_rows(reviewed, settings), {}, settings)
     marks = cell_marks(reviewed)
     for table, rows in tables(records).items():

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import BrokenPdf, EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
 from pipeline.model import Document, Limits, PageInfo
-from pipeline.read.images import PageImage, check_pixels
 
 if TYPE_CHECKING:
     from pipeline.read.ocr import OcrPage
@@ -34,6 +33,8 @@ A4_INCHES = 11.69
 # A line at the top (bottom) of OCR'd pages that reads the same on most of them, page numbers
 # aside, is a running header (footer): a fax's transmission line, "Page 2 sur 5".
 RUNNING_SIMILARITY = 0.8
+# How much of a text tells whether it is text, and whether it was decoded twice.
+SNIFF_CHARS = 8000
 # Characters no text file holds: control codes (bar line breaks and tabs) and decoding failures.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 
@@ -126,7 +127,7 @@ def narrow(raw: bytes) -> str:
 
 def undo_mojibake(text: str) -> str:
     """Text saved once more after being read with the wrong encoding ("dÃ©lÃ©gant"), put back."""
-    if len(MOJIBAKE.findall(text[:20000])) < 5:
+    if len(MOJIBAKE.findall(text[:SNIFF_CHARS])) < 5:
         return text
     for encoding in ("cp1252", "latin-1"):
         try:
@@ -137,7 +138,7 @@ def undo_mojibake(text: str) -> str:
 
 
 def looks_like_text(text: str) -> bool:
-    sample = text[:20000]
+    sample = text[:SNIFF_CHARS]
     controls = len(CONTROL.findall(sample))
     letters = sum(map(str.isalpha, sample))
     return controls <= 0.05 * len(sample) and letters >= 0.4 * len(sample)
@@ -203,6 +204,8 @@ def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: floa
 
 def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
     from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    from pipeline.read.images import PageImage, check_pixels
 
     deadline = time.monotonic() + limits.max_seconds
     pages: list[PageText] = []
