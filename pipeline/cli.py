@@ -15,7 +15,7 @@ from pipeline.batch import Summary, run
 from pipeline.dataset.corrections import CorrectionError
 from pipeline.french import speak_french
 from pipeline.model import Limits, Options
-from pipeline.outdir import OutputError, reason
+from pipeline.outdir import OutputError, OutputFolder, reason
 from pipeline.units import ClusterUnavailable
 
 speak_french()  # before the commands below are declared: their help is built as they are
@@ -258,7 +258,10 @@ def publish(
             click.echo("Simulation : rien n'est envoyé (--envoyer pour publier).")
             click.echo("\n".join(describe(plan)))
             return
-        dataset = send(outdir, plan, Api(root, api_key(), echo=click.echo))
+        with OutputFolder(outdir):  # no extraction swaps the folder while it is being published
+            dataset = send(outdir, plan, Api(root, api_key(), echo=click.echo))
+    except OutputError as error:
+        raise Refused(str(error)) from None
     except PublishError as error:
         click.echo(f"publication échouée : {error}", err=True)
         sys.exit(1)

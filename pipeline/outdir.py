@@ -133,7 +133,7 @@ def take_lock(lock_path: Path, folder: Path) -> int:
         os.close(handle)
         who = f" (processus {holder})" if holder.isdigit() else ""
         raise OutputBusy(
-            f"une autre extraction écrit déjà dans « {folder} »{who} : "
+            f"une extraction ou une publication utilise déjà « {folder} »{who} : "
             "attendre qu'elle se termine ou choisir un autre dossier de sortie (-o)"
         ) from None
     os.ftruncate(handle, 0)

@@ -129,7 +129,7 @@ def test_a_second_run_on_the_same_folder_is_refused_in_french(tmp_path):
     code, err = finished(extract(SAMPLES[1], "-o", out))
     assert code == 2
     assert err.strip().splitlines() == [
-        f"Erreur : une autre extraction écrit déjà dans « {out} » (processus {first.pid}) : "
+        f"Erreur : une extraction ou une publication utilise déjà « {out} » (processus {first.pid}) : "
         "attendre qu'elle se termine ou choisir un autre dossier de sortie (-o)"
     ]
     assert snapshot(out) == before

@@ -349,6 +349,17 @@ def test_cli_refuses_plain_http_to_another_host_in_one_french_line(outdir, monke
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_no_publication_while_an_extraction_writes_the_folder(server, outdir, monkeypatch):
+    from pipeline.outdir import OutputFolder
+
+    monkeypatch.setenv("DATAGOUV_API_KEY", KEY)
+    with OutputFolder(outdir):
+        result = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root, "--envoyer"])
+    assert result.exit_code == 2
+    assert "une extraction ou une publication utilise déjà" in result.output
+    assert server.requests == []
+
+
 def test_an_invalid_json_reply_gives_a_french_error_and_a_rollback(server, outdir):
     server.script = {r"PUT /api/1/datasets/\w+/resources/r3/": ["not-json"]}
     with pytest.raises(PublishError, match=r"réponse illisible \(200, ce n'est pas du JSON\).*supprimé"):
