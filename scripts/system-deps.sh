@@ -16,9 +16,9 @@ if [ "${1:-}" = test ] && ! command -v pdftoppm >/dev/null 2>&1; then
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing ${missing[*]}"
+  echo "installation de ${missing[*]}"
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-  echo "missing Debian packages: run 'sudo apt-get install -y ${missing[*]}' (OCR of scans, review page and scan tests)" >&2
+  echo "paquets Debian manquants : lancer « sudo apt-get install -y ${missing[*]} » (OCR des numérisations, tests de la page de revue et des numérisations)" >&2
 fi
