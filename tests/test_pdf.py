@@ -174,3 +174,26 @@ def test_ocr_table_cells_wrapped_over_lines_stay_in_their_row():
         "Autorisations d'engagement\t215 000 € (estimation)",
         "Ces montants pourront être modifiés",
     ]
+
+
+def test_ocr_lines_far_apart_are_not_joined_though_tesseract_sees_one_paragraph():
+    full_line = (
+        ("les", 0),
+        ("crédits", 80),
+        ("du", 240),
+        ("programme", 300),
+        ("148", 520),
+        ("sont", 600),
+        ("délégués", 700),
+        ("ici", 880),
+        ("par", 960),
+        ("le", 1040),
+    )
+    words = [
+        *words_at(1, *full_line),
+        *words_at(2, *full_line),
+        *words_at(3, *full_line),
+        *words_at(6, ("Entre", 0), (":", 120)),
+    ]
+    text = " ".join(text for text, _ in full_line)
+    assert layout(words)[0].splitlines() == [" ".join([text] * 3), "Entre :"]

@@ -27,6 +27,10 @@ NOISE_SIZE = (0.5, 2.0)
 NOISE_LINE_CONFIDENCE = 40
 # Lines this many places back in Tesseract's order may be the other half of a row.
 SIDE_REACH = 40
+# A line further below the one above than this many times the page's usual spacing of a
+# paragraph's lines starts a new paragraph, whatever Tesseract grouped (dirt between two lines
+# makes it see one paragraph).
+PARAGRAPH_PITCH = 1.5
 # A speck glued to a line's first word and read as a quote or a dot: "‘Entre :".
 STRAY_MARK = re.compile(r"^[‘'`.,·]+(?=[A-ZÀ-Ý])")
 # A hyphen at a line's end that splits a word: a letter before it, a lower-case letter after.
@@ -72,6 +76,7 @@ def layout(words: list[Word], width: int = 0) -> tuple[str, list[Placed]]:
     margin = max(max(w.right for line in lines for w in line), MARGIN_SHARE * width)
     cells = [cells_of(line) for line in lines]
     rows = table_lines(cells)
+    pitch = line_pitch(lines)
     out: list[list[Part]] = []
     previous: list[Word] | None = None
     index = 0
@@ -85,7 +90,7 @@ def layout(words: list[Word], width: int = 0) -> tuple[str, list[Placed]]:
             continue
         line = lines[index]
         same_paragraph = previous is not None and previous[0].line[:2] == line[0].line[:2]
-        if same_paragraph and wrapped(previous, line[0], margin):
+        if same_paragraph and near(previous, line, pitch) and wrapped(previous, line[0], margin):
             join(out[-1], line)
         else:
             if previous is not None and not same_paragraph:
@@ -93,6 +98,21 @@ def layout(words: list[Word], width: int = 0) -> tuple[str, list[Placed]]:
             out.append(spaced(line))
         previous, index = line, index + 1
     return render(out)
+
+
+def line_pitch(lines: list[list[Word]]) -> float | None:
+    """How far apart the lines of a paragraph usually are on the page (top to top), or None when
+    no paragraph has two lines."""
+    pitches = [
+        band(below)[0] - band(above)[0]
+        for above, below in zip(lines, lines[1:], strict=False)
+        if above[0].line[:2] == below[0].line[:2] and band(below)[0] > band(above)[0]
+    ]
+    return statistics.median(pitches) if pitches else None
+
+
+def near(above: list[Word], below: list[Word], pitch: float | None) -> bool:
+    return pitch is None or band(below)[0] - band(above)[0] <= PARAGRAPH_PITCH * pitch
 
 
 def lines_of(words: list[Word]) -> list[list[Word]]:
