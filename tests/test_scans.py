@@ -258,6 +258,7 @@ def png_header_only(path: Path, width: int, height: int) -> None:
     )
 
 
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")
 @pytest.mark.parametrize("side", [12_000, 40_000], ids=["over-the-limit", "bomb"])
 def test_an_image_too_large_to_decode_is_refused_in_one_french_line(tmp_path, side):
     png_header_only(tmp_path / "enorme.png", side, side)

@@ -6,6 +6,7 @@ import codecs
 import difflib
 import re
 import time
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -210,7 +211,11 @@ def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
     deadline = time.monotonic() + limits.max_seconds
     pages: list[PageText] = []
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            # Pillow's English warning on large images: check_pixels refuses them in French.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+        with image:
             frames = []
             # A few frames at a time, so that memory holds no more images than there are workers.
             for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
