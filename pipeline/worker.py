@@ -212,7 +212,9 @@ def guarded(path: Path, work: Callable[[], object]) -> object:
         return failed(path, "memoire_depassee", over_memory(Worker.options.limits.max_memory_mb))
     except Exception as error:
         if path.suffix.lower() in PDF_SUFFIXES and type(error).__module__.startswith(PDF_LIBRARIES):
-            return failed(path, "pdf_endommage", f"PDF endommagé : {error}")
+            from pipeline.read.pdf import broken
+
+            return failed(path, "pdf_endommage", broken(error))
         log.exception("erreur inattendue sur %s", path)
         return failed(path, "erreur_interne", f"erreur inattendue ({type(error).__name__}) : {error}")
 

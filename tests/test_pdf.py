@@ -135,6 +135,9 @@ def test_bad_pdfs_each_give_one_error_line_and_the_batch_goes_on(tmp_path):
     assert errors["chiffre.pdf"]["type_erreur"] == "pdf_chiffre"
     assert errors["tronque.pdf"]["type_erreur"] == "pdf_endommage"
     assert errors["faux.pdf"]["type_erreur"] == "pdf_endommage"
+    assert errors["faux.pdf"]["message"] == "PDF endommagé : ce n'est pas un PDF, ou sa structure est abîmée"
+    assert errors["tronque.pdf"]["message"].startswith("PDF endommagé : ")
+    assert "PDFium" not in errors["tronque.pdf"]["message"]
     assert errors["long.pdf"]["type_erreur"] == "trop_volumineux"
     assert [r["fichier_source"] for r in summary.records] == ["bon.pdf"]
 

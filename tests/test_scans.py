@@ -258,6 +258,19 @@ def png_header_only(path: Path, width: int, height: int) -> None:
     )
 
 
+def test_a_file_named_as_an_image_but_holding_none_is_refused_in_french(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "scan.jpg").write_text("ceci n'est pas une image", encoding="utf-8")
+    image = io.BytesIO()
+    Image.effect_noise((400, 400), 60).save(image, "PNG")
+    (tmp_path / "coupee.png").write_bytes(image.getvalue()[: len(image.getvalue()) // 2])
+    run([tmp_path], tmp_path / "out", QUICK)
+    errors = errors_of(tmp_path / "out")
+    assert errors["scan.jpg"]["message"] == "image illisible : format d'image non reconnu"
+    assert errors["coupee.png"]["message"] == "image illisible : le fichier est tronqué"
+
+
 @pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")
 @pytest.mark.parametrize("side", [12_000, 40_000], ids=["over-the-limit", "bomb"])
 def test_an_image_too_large_to_decode_is_refused_in_one_french_line(tmp_path, side):

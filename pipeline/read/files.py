@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.errors import BrokenPdf, EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
+from pipeline.errors import EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
 from pipeline.model import Document, Limits, PageInfo
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
     """Each page's text layer; scanned pages have little or none (see scanned_pages)."""
     import pypdfium2
 
-    from pipeline.read.pdf import open_pdf, page_text
+    from pipeline.read.pdf import broken, open_pdf, page_text
 
     pdf = open_pdf(path)
     try:
@@ -170,7 +170,7 @@ def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
             )
         return [PageText(page_text(pdf[i]), "text") for i in range(count)]
     except pypdfium2.PdfiumError as error:
-        raise BrokenPdf(f"PDF endommagé : {error}") from error
+        raise broken(error) from error
     finally:
         pdf.close()
 
@@ -184,7 +184,7 @@ def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: floa
     """The given pages read by OCR, in order; those the deadline leaves are marked skipped."""
     import pypdfium2
 
-    from pipeline.read.pdf import open_pdf, page_image
+    from pipeline.read.pdf import broken, open_pdf, page_image
 
     pdf = open_pdf(path)
     results: list[PageText] = []
@@ -197,7 +197,7 @@ def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: floa
             images = [page_image(pdf[i], limits.dpi, limits.max_pixels) for i in chunk]
             results += ocr_results(images, limits, deadline)
     except pypdfium2.PdfiumError as error:
-        raise BrokenPdf(f"PDF endommagé : {error}") from error
+        raise broken(error) from error
     finally:
         pdf.close()
     return results
@@ -238,9 +238,12 @@ def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
     except ValueError as error:
         if "decompressed data too large" in str(error).lower():
             raise TooLarge("image aux données compressées démesurées (bombe de décompression)") from None
-        raise UnreadableText(f"image illisible : {error}") from error
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise UnreadableText(f"image illisible : {error}") from error
+        raise UnreadableText("image illisible : son décodage a échoué") from error
+    except UnidentifiedImageError as error:
+        raise UnreadableText("image illisible : format d'image non reconnu") from error
+    except (OSError, SyntaxError) as error:
+        reason = "le fichier est tronqué" if "truncated" in str(error) else "son décodage a échoué"
+        raise UnreadableText(f"image illisible : {reason}") from error
     return pages
 
 

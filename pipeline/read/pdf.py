@@ -23,6 +23,13 @@ RULE_MERGE = 1.5
 MIN_DPI = 70
 # An image covering this share of the page is the page's scan.
 SCAN_COVER = 0.85
+# What PDFium's error codes mean, said to the user.
+PDFIUM_ERRORS = {
+    pdfium_c.FPDF_ERR_FILE: "le fichier n'a pas pu être ouvert",
+    pdfium_c.FPDF_ERR_FORMAT: "ce n'est pas un PDF, ou sa structure est abîmée",
+    pdfium_c.FPDF_ERR_SECURITY: "sa protection n'est pas prise en charge",
+    pdfium_c.FPDF_ERR_PAGE: "une page est introuvable ou abîmée",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +59,17 @@ def open_pdf(path) -> pypdfium2.PdfDocument:
     except pypdfium2.PdfiumError as error:
         if getattr(error, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
             raise EncryptedPdf("PDF chiffré : il faut un mot de passe pour le lire") from error
-        raise BrokenPdf(f"PDF endommagé : {' '.join(str(error).split())}") from error
+        raise broken(error) from error
     if len(pdf) == 0:
         pdf.close()
         raise BrokenPdf("PDF endommagé : il n'a aucune page")
     return pdf
+
+
+def broken(error: Exception) -> BrokenPdf:
+    """The error PDFium (or the code reading its objects) raised, told in French."""
+    reason = PDFIUM_ERRORS.get(getattr(error, "err_code", None), "sa lecture a échoué")
+    return BrokenPdf(f"PDF endommagé : {reason}")
 
 
 def page_text(page: pypdfium2.PdfPage) -> str:
