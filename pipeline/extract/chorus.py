@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 
@@ -44,7 +45,7 @@ def normalise_domain(value: str) -> str:
 
 FORMATS = {
     "uo": normalise_uo,
-    "code": lambda value: value.strip().upper(),
+    "code": lambda value: "".join(value.split()).upper(),
     "domain": normalise_domain,
     "programme": lambda value: str(int(value)),
     "text": clean,
@@ -81,10 +82,28 @@ def extract_code(doc: Document, patterns: Patterns, name: str) -> Candidate | No
     if len(counts) > 1 and name != "programme_libelle":
         values = ", ".join(sorted(str(v) for v in counts))
         doc.warnings.append(f"{len(counts)} valeurs différentes pour {name} : {values}")
-    best = max(candidates, key=lambda c: (c.confidence, counts[c.value]))
+    best = max(
+        candidates,
+        key=lambda c: (shaped(spec, c.value), c.confidence, counts[c.value], agreement(c.value, counts)),
+    )
     if len(counts) > 1:
         best = Candidate(best.value, best.evidence, best.confidence * 0.7, best.rule)
     return best
+
+
+def shaped(spec: dict, value: object) -> bool:
+    """The value has the shape Chorus gives every code of the field (when the field has one)."""
+    return "shape" not in spec or bool(re.match(spec["shape"], str(value)))
+
+
+def agreement(value: object, counts: Counter) -> float:
+    """How much the other readings of a code look like this one: of an OCR misreading or two,
+    the reading the others resemble most is the printed code."""
+    return sum(
+        difflib.SequenceMatcher(None, str(value), str(other)).ratio() * count
+        for other, count in counts.items()
+        if other != value
+    )
 
 
 def fix_ocr_digits(doc: Document, name: str, candidate: Candidate, patterns: Patterns) -> Candidate:

@@ -58,8 +58,10 @@ def main_parties(parties: list[Party]) -> dict[str, Party]:
 def read_party(doc: Document, block: PartyBlock, patterns: Patterns) -> Party:
     party = Party(block)
     text = doc.plain
-    article = patterns.regex("parties", "article").match(text, block.start, block.end)
-    name_start = article.end() if article else skip_space(text, block.start)
+    noise = patterns.regex("parties", "noise_lines").match(text, skip_space(text, block.start), block.end)
+    start = noise.end() if noise else block.start
+    article = patterns.regex("parties", "article").match(text, start, block.end)
+    name_start = article.end() if article else skip_space(text, start)
     name, bracket = read_name(doc, name_start, block.end, patterns)
     if name:
         party.fields["nom"] = name
