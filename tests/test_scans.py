@@ -241,6 +241,27 @@ def test_each_word_keeps_its_place_in_the_text_and_on_the_page():
     assert placed[2].box == (140, 60, 240, 100)
 
 
+def test_a_line_tesseract_skipped_is_read_again_in_its_place(monkeypatch):
+    from PIL import Image, ImageDraw, ImageFont
+
+    from pipeline.read import ocr
+    from pipeline.read.images import Cleaned
+
+    choice = next(f for f in render_hard().FONT_CHOICES if Path(f[0].format(f[1][""])).exists())
+    font = ImageFont.truetype(choice[0].format(choice[1][""]), 48)
+    lines = ["Convention de délégation de gestion", "Entre", "La direction du budget"]
+    page = Image.new("L", (1700, 700), 255)
+    for index, line in enumerate(lines):
+        ImageDraw.Draw(page).text((150, 100 + 200 * index), line, font=font, fill=0)
+    tesseract = ocr.tesseract
+    # Tesseract's page analysis skips the middle line, as it does on some faxes.
+    skipped = [w for w in tesseract(page, 300, 60) if w.text != "Entre"]
+    answers = iter([skipped])
+    monkeypatch.setattr(ocr, "tesseract", lambda *args: next(answers, None) or tesseract(*args))
+    text, _ = layout(ocr.recognise(Cleaned(page, 300, 0.0, ()), 60), page.width)
+    assert [line for line in text.splitlines() if line] == lines
+
+
 def png_header_only(path: Path, width: int, height: int) -> None:
     """A PNG that states a huge size, its pixels a few kB of compressed zeros (a bomb)."""
 

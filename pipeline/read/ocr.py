@@ -8,19 +8,29 @@ import os
 import shutil
 import statistics
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
+import numpy as np
 from PIL import Image
 
 from pipeline.errors import OcrUnavailable
-from pipeline.read.images import Cleaned, PageImage, clean_page
+from pipeline.read.images import Cleaned, PageImage, clean_page, ink_mask
 from pipeline.read.layout import Placed, Word, layout
 
 APT_HINT = "sudo apt-get install -y tesseract-ocr tesseract-ocr-fra"
 # Tesseract's own threads fight each other when pages run in parallel: one each.
 ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+# Lines Tesseract returns no word for (its page analysis took the dirt around them for a
+# picture): bands of rows with ink across MISSED_INK of the page's width and none of its words,
+# MISSED_HEIGHT line heights tall, read again on their own as plain lines.
+MISSED_INK = 0.01
+MISSED_HEIGHT = (0.5, 4.0)
+MISSED_PAD = 0.3
+# Blocks of words read again are numbered from here, apart from Tesseract's own.
+REREAD_BLOCK = 10_000
 # The page kept for crops of its evidence: enough to read print, a few hundred kB a page.
 PREVIEW_DPI = 150
 PREVIEW_QUALITY = 60
@@ -83,16 +93,93 @@ def preview(cleaned: Cleaned) -> bytes:
 
 
 def recognise(cleaned: Cleaned, timeout: float) -> list[Word]:
+    """Tesseract's words on the page, with those of the lines it skipped read again."""
+    deadline = time.monotonic() + timeout
+    words = tesseract(cleaned.image, cleaned.dpi, timeout)
+    bands = missed_bands(cleaned.image, words)
+    if not bands:
+        return words
+    return with_reread(words, reread(cleaned, bands, deadline - time.monotonic()))
+
+
+def tesseract(image: Image.Image, dpi: int, timeout: float, *options: str) -> list[Word]:
     """Tesseract's words on the image, read from its standard input as an uncompressed PGM and
     told the resolution (else it guesses, and misreads small print)."""
+    if timeout <= 0:
+        return []
     raw = io.BytesIO()
-    cleaned.image.save(raw, "PPM")
-    command = ["tesseract", "stdin", "stdout", "-l", "fra", "--dpi", str(cleaned.dpi), "tsv"]
+    image.save(raw, "PPM")
+    command = ["tesseract", "stdin", "stdout", "-l", "fra", "--dpi", str(dpi), *options, "tsv"]
     try:
         done = subprocess.run(command, input=raw.getvalue(), capture_output=True, timeout=timeout, env=ENV)
     except subprocess.TimeoutExpired:
         return []
     return words_of(done.stdout.decode("utf-8", errors="replace"))
+
+
+def missed_bands(image: Image.Image, words: list[Word]) -> list[tuple[int, int]]:
+    """The bands of rows (top, bottom) that hold a line of print and none of the words."""
+    if not words:
+        return []
+    from scipy import ndimage
+
+    ink = ink_mask(np.asarray(image))
+    height = statistics.median(w.height for w in words)
+    covered = np.zeros(len(ink), bool)
+    for word in words:
+        covered[word.top : word.bottom] = True
+    rows = (ink.sum(axis=1) > MISSED_INK * ink.shape[1]) & ~covered
+    labels, _ = ndimage.label(rows)
+    pad = round(MISSED_PAD * height)
+    bands = []
+    for (band,) in ndimage.find_objects(labels):
+        if MISSED_HEIGHT[0] * height <= band.stop - band.start <= MISSED_HEIGHT[1] * height:
+            top, bottom = band.start, band.stop
+            while top > max(0, band.start - pad) and not covered[top - 1]:
+                top -= 1
+            while bottom < min(len(ink), band.stop + pad) and not covered[bottom]:
+                bottom += 1
+            bands.append((top, bottom))
+    return bands
+
+
+def reread(cleaned: Cleaned, bands: list[tuple[int, int]], timeout: float) -> list[Word]:
+    """The bands stacked on one image, a blank line apart, read as plain lines (Tesseract's
+    page analysis is what skipped them), their words put back at their place on the page."""
+    gap = max(bottom - top for top, bottom in bands)
+    stack = Image.new("L", (cleaned.image.width, sum(b - t for t, b in bands) + gap * (len(bands) + 1)), 255)
+    offsets = []
+    y = gap
+    for top, bottom in bands:
+        stack.paste(cleaned.image.crop((0, top, cleaned.image.width, bottom)), (0, y))
+        offsets.append((y, y + bottom - top, top))
+        y += bottom - top + gap
+    words = []
+    for word in tesseract(stack, cleaned.dpi, timeout, "--psm", "6"):
+        middle = (word.top + word.bottom) / 2
+        for index, (start, end, top) in enumerate(offsets):
+            if start <= middle < end:
+                shift = top - start
+                words.append(
+                    replace(
+                        word,
+                        top=word.top + shift,
+                        bottom=word.bottom + shift,
+                        line=(REREAD_BLOCK + index, 1, word.line[2]),
+                    )
+                )
+    return words
+
+
+def with_reread(words: list[Word], reread: list[Word]) -> list[Word]:
+    """The words read again put among Tesseract's, before the first line below them."""
+    merged = list(words)
+    for block in sorted({w.line[0] for w in reread}):
+        band = [w for w in reread if w.line[0] == block]
+        top = min(w.top for w in band)
+        at = next((i for i, w in enumerate(merged) if w.top > top and w.line[0] < REREAD_BLOCK), len(merged))
+        merged[at:at] = band
+    return merged
 
 
 def words_of(tsv: str) -> list[Word]:
