@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pipeline.errors import NotAConvention
 from pipeline.model import Document, lower_in_place
 from pipeline.patterns import Patterns
+
+# A word of three letters at least: what a party's block holds besides dirt.
+WORD = re.compile(r"[^\W\d_]{3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +119,19 @@ def find_parties(doc: Document, patterns: Patterns, start: tuple[int, int] | Non
     end = patterns.folded("document", "parties_end").search(doc.lower, start[1])
     stop = end.start() if end else min(len(doc.plain), start[1] + 3000)
     cuts = list(patterns.folded("document", "parties_split").finditer(doc.lower, start[1], stop))
+    if not cuts:
+        role_lines = list(
+            patterns.folded("document", "party_role_line_end").finditer(doc.lower, start[1], stop)
+        )
+        if len(role_lines) > 1:
+            stop, cuts = role_lines[-1].start(), role_lines[:-1]
     intros = [(*start, False), *[(*m.span(), bool(m.groupdict().get("side"))) for m in cuts]]
     blocks, side = [], 0
     for (intro, head, after_side), bound in zip(intros, [*[m.start() for m in cuts], stop], strict=True):
         side += after_side
-        # "d'une part," then a line "Et" cut twice: the blank piece between is no party.
-        if doc.plain[head:bound].strip(" \t\n,;.*"):
+        # "d'une part," then a line "Et" cut twice: the piece between, blank or OCR dirt, is
+        # no party.
+        if WORD.search(doc.plain, head, bound):
             blocks.append(PartyBlock(intro, head, bound, side))
     return blocks[: patterns["document"]["max_parties"]]
 
