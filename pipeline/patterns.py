@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from pipeline.model import Document
 
 
+# A rule run only near its words finds every match that lies within this many characters of
+# one of them: longer than any match of such a rule.
+NEAR_REACH = 300
+
+
 class Patterns(dict):
     """The loaded pattern files, keyed by file stem ("chorus", "amounts", ...)."""
 
@@ -43,8 +48,29 @@ class Patterns(dict):
         self, doc: Document, concern: str, *keys: str | int, start: int = 0, end: int | None = None
     ) -> Iterator[regex.Match]:
         """Matches in the document, on its lower-cased text unless the rule needs case: read
-        what a match found from doc.plain at its offsets, never from the match itself."""
+        what a match found from doc.plain at its offsets, never from the match itself. A rule
+        that lists the words every match holds (`near`) is run only around them."""
         end = len(doc.plain) if end is None else end
+        words = self.near(concern, *keys)
+        if words is None:
+            return self.scan(doc, concern, keys, start, end)
+        return (
+            match
+            for low, high in windows(doc.lower, words, start, end)
+            for match in self.scan(doc, concern, keys, low, high)
+        )
+
+    def near(self, concern: str, *keys: str | int) -> tuple[str, ...] | None:
+        key = ("near", concern, *keys)
+        if key not in self.cached:
+            rule = self[concern]
+            for part in keys[:-1]:
+                rule = rule[part]
+            words = rule.get("near") if isinstance(rule, dict) else None
+            self.cached[key] = tuple(words) if words else None
+        return self.cached[key]
+
+    def scan(self, doc: Document, concern: str, keys: tuple, start: int, end: int) -> Iterator[regex.Match]:
         source = self.source(concern, *keys)
         if "(?-i:" not in source:
             return self.folded(concern, *keys).finditer(doc.lower, start, end)
@@ -59,6 +85,24 @@ class Patterns(dict):
     ) -> regex.Match | None:
         """The first match in the document, as finditer finds it."""
         return next(self.finditer(doc, concern, *keys, start=start, end=end), None)
+
+
+def windows(text: str, words: tuple[str, ...], start: int, end: int) -> list[tuple[int, int]]:
+    """The stretches of text within NEAR_REACH characters of one of the words, merged."""
+    spots = []
+    for word in words:
+        position = text.find(word, start, end)
+        while position != -1:
+            spots.append(position)
+            position = text.find(word, position + 1, end)
+    stretches: list[tuple[int, int]] = []
+    for spot in sorted(spots):
+        low, high = max(start, spot - NEAR_REACH), min(end, spot + NEAR_REACH)
+        if stretches and low <= stretches[-1][1]:
+            stretches[-1] = (stretches[-1][0], high)
+        else:
+            stretches.append((low, high))
+    return stretches
 
 
 def expand(source: str, fragments: dict) -> str:

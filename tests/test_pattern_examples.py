@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import get
+from conftest import ROOT, SAMPLES, get
 
 from pipeline.errors import NotAConvention
 from pipeline.extract.amounts import Cell, figures_and_words, table_amounts
@@ -138,3 +138,33 @@ def test_review_check_example(example):
     failed = failed_checks(example["record"], settings["earliest_signature"], date(2026, 1, 1))
     assert [name for name, _ in failed] == example["expect"]
     assert {name for name, _ in failed} <= set(settings["checks"])
+
+
+def rules_run_near_their_words() -> list[tuple[str, str, int]]:
+    return [
+        (field, index, rule["name"])
+        for field, rules in PATTERNS["terms"].items()
+        if isinstance(rules, list)
+        for index, rule in enumerate(rules)
+        if "near" in rule
+    ]
+
+
+TEXTS = [*SAMPLES, *sorted((ROOT / "tests" / "texts").glob("*.txt"))]
+
+
+@pytest.mark.parametrize(("field", "index", "name"), rules_run_near_their_words())
+def test_a_rule_run_near_its_words_finds_what_a_full_scan_finds(field, index, name):
+    """Every text of the tests, and every example of the field, scanned whole and around the
+    rule's words: the same matches, each holding one of the words."""
+    texts = [path.read_text(encoding="utf-8") for path in TEXTS]
+    texts += [example["text"] for example in PATTERNS["terms"]["examples"] if example["field"] == field]
+    found = 0
+    for text in texts:
+        doc = Document("test.txt", text)
+        whole = [m.span() for m in PATTERNS.scan(doc, "terms", (field, index, "pattern"), 0, len(text))]
+        assert [m.span() for m in PATTERNS.finditer(doc, "terms", field, index, "pattern")] == whole
+        words = PATTERNS.near("terms", field, index, "pattern")
+        assert all(any(w in doc.lower[a:b] for w in words) for a, b in whole)
+        found += len(whole)
+    assert found, f"no text of the tests exercises the rule {field}.{name}"
