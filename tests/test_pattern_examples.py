@@ -140,31 +140,44 @@ def test_review_check_example(example):
     assert {name for name, _ in failed} <= set(settings["checks"])
 
 
-def rules_run_near_their_words() -> list[tuple[str, str, int]]:
-    return [
-        (field, index, rule["name"])
+def rules_run_near_their_words() -> list[tuple[str, str, tuple]]:
+    """Each rule with `near`: its concern, its field, and the keys of its pattern."""
+    found = [
+        ("terms", field, (field, index, "pattern"))
         for field, rules in PATTERNS["terms"].items()
         if isinstance(rules, list)
         for index, rule in enumerate(rules)
         if "near" in rule
     ]
+    found += [
+        ("chorus", field, (field, "rules", index, "pattern"))
+        for field in FIELDS
+        for index, rule in enumerate(PATTERNS["chorus"][field]["rules"])
+        if "near" in rule
+    ]
+    return found
+
+
+def field_examples(concern: str, field: str) -> list[str]:
+    if concern == "chorus":
+        return [example["text"] for example in PATTERNS["chorus"][field]["examples"]]
+    return [example["text"] for example in PATTERNS[concern]["examples"] if example["field"] == field]
 
 
 TEXTS = [*SAMPLES, *sorted((ROOT / "tests" / "texts").glob("*.txt"))]
 
 
-@pytest.mark.parametrize(("field", "index", "name"), rules_run_near_their_words())
-def test_a_rule_run_near_its_words_finds_what_a_full_scan_finds(field, index, name):
+@pytest.mark.parametrize(("concern", "field", "keys"), rules_run_near_their_words(), ids=str)
+def test_a_rule_run_near_its_words_finds_what_a_full_scan_finds(concern, field, keys):
     """Every text of the tests, and every example of the field, scanned whole and around the
     rule's words: the same matches, each holding one of the words."""
-    texts = [path.read_text(encoding="utf-8") for path in TEXTS]
-    texts += [example["text"] for example in PATTERNS["terms"]["examples"] if example["field"] == field]
+    texts = [path.read_text(encoding="utf-8") for path in TEXTS] + field_examples(concern, field)
+    words = PATTERNS.near(concern, *keys)
     found = 0
     for text in texts:
         doc = Document("test.txt", text)
-        whole = [m.span() for m in PATTERNS.scan(doc, "terms", (field, index, "pattern"), 0, len(text))]
-        assert [m.span() for m in PATTERNS.finditer(doc, "terms", field, index, "pattern")] == whole
-        words = PATTERNS.near("terms", field, index, "pattern")
+        whole = [m.span() for m in PATTERNS.scan(doc, concern, keys, 0, len(text))]
+        assert [m.span() for m in PATTERNS.finditer(doc, concern, *keys)] == whole
         assert all(any(w in doc.lower[a:b] for w in words) for a, b in whole)
         found += len(whole)
-    assert found, f"no text of the tests exercises the rule {field}.{name}"
+    assert found, f"no text of the tests exercises the rule {concern} {keys}"
