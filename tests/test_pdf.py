@@ -14,7 +14,6 @@ from reportlab.pdfgen import canvas
 from bench.synth import make_pdf, paginate, scan_image, scanned_pdf, text_pdf
 from pipeline.batch import Options, run
 from pipeline.read import Limits
-from pipeline.read.layout import Word, layout
 
 QUICK = Options(jobs=1, use_spacy=False)
 
@@ -154,49 +153,3 @@ def test_image_of_noise_gives_an_error_not_a_record(tmp_path):
     summary = run([tmp_path / "bruit.png"], tmp_path / "out", QUICK)
     assert summary.records == []
     assert errors_of(tmp_path / "out")["bruit.png"]["type_erreur"] in ("aucun_texte", "pas_une_convention")
-
-
-def words_at(line: int, *placed: tuple[str, int]) -> list[Word]:
-    """Words of one OCR line, each at its left edge, 20 pixels per character, 40 high."""
-    top = 60 * line
-    return [
-        Word(text, left, top, left + 20 * len(text), top + 40, 90.0, (1, 1, line)) for text, left in placed
-    ]
-
-
-def test_ocr_table_cells_wrapped_over_lines_stay_in_their_row():
-    words = [
-        *words_at(1, ("MONTANTS", 0), ("MAXIMUM", 200), ("des", 380), ("crédits", 460), ("2020", 1200)),
-        *words_at(2, ("disposition", 0)),
-        *words_at(3, ("Autorisations", 0), ("d'engagement", 280), ("215", 1200), ("000", 1280), ("€", 1360)),
-        *words_at(4, ("|", 1100), ("(estimation)", 1200)),
-        *words_at(5, ("Ces", 0), ("montants", 80), ("pourront", 260), ("être", 440), ("modifiés", 540)),
-    ]
-    assert layout(words)[0].splitlines() == [
-        "MONTANTS MAXIMUM des crédits disposition\t2020",
-        "Autorisations d'engagement\t215 000 € (estimation)",
-        "Ces montants pourront être modifiés",
-    ]
-
-
-def test_ocr_lines_far_apart_are_not_joined_though_tesseract_sees_one_paragraph():
-    full_line = (
-        ("les", 0),
-        ("crédits", 80),
-        ("du", 240),
-        ("programme", 300),
-        ("148", 520),
-        ("sont", 600),
-        ("délégués", 700),
-        ("ici", 880),
-        ("par", 960),
-        ("le", 1040),
-    )
-    words = [
-        *words_at(1, *full_line),
-        *words_at(2, *full_line),
-        *words_at(3, *full_line),
-        *words_at(6, ("Entre", 0), (":", 120)),
-    ]
-    text = " ".join(text for text, _ in full_line)
-    assert layout(words)[0].splitlines() == [" ".join([text] * 3), "Entre :"]

@@ -186,6 +186,44 @@ def words_at(line: int, *placed: tuple[str, int], block: int = 1, confidence: fl
     ]
 
 
+def test_ocr_table_cells_wrapped_over_lines_stay_in_their_row():
+    words = [
+        *words_at(1, ("MONTANTS", 0), ("MAXIMUM", 200), ("des", 380), ("crédits", 460), ("2020", 1200)),
+        *words_at(2, ("disposition", 0)),
+        *words_at(3, ("Autorisations", 0), ("d'engagement", 280), ("215", 1200), ("000", 1280), ("€", 1360)),
+        *words_at(4, ("|", 1100), ("(estimation)", 1200)),
+        *words_at(5, ("Ces", 0), ("montants", 80), ("pourront", 260), ("être", 440), ("modifiés", 540)),
+    ]
+    assert layout(words)[0].splitlines() == [
+        "MONTANTS MAXIMUM des crédits disposition\t2020",
+        "Autorisations d'engagement\t215 000 € (estimation)",
+        "Ces montants pourront être modifiés",
+    ]
+
+
+def test_ocr_lines_far_apart_are_not_joined_though_tesseract_sees_one_paragraph():
+    full_line = (
+        ("les", 0),
+        ("crédits", 80),
+        ("du", 240),
+        ("programme", 300),
+        ("148", 520),
+        ("sont", 600),
+        ("délégués", 700),
+        ("ici", 880),
+        ("par", 960),
+        ("le", 1040),
+    )
+    words = [
+        *words_at(1, *full_line),
+        *words_at(2, *full_line),
+        *words_at(3, *full_line),
+        *words_at(6, ("Entre", 0), (":", 120)),
+    ]
+    text = " ".join(text for text, _ in full_line)
+    assert layout(words)[0].splitlines() == [" ".join([text] * 3), "Entre :"]
+
+
 def test_a_speck_far_right_of_a_line_does_not_make_it_a_table():
     words = [
         *words_at(1, ("Le", 0), ("délégant", 60), ("confie", 240), ("au", 380), ("©", 1500)),
