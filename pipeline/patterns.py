@@ -61,12 +61,14 @@ class Patterns(dict):
         )
 
     def near(self, concern: str, *keys: str | int) -> tuple[str, ...] | None:
+        """The words of the rule that holds this pattern (the pattern's parent), if it lists
+        any; a pattern at a file's top level belongs to no rule."""
         key = ("near", concern, *keys)
         if key not in self.cached:
             rule = self[concern]
             for part in keys[:-1]:
                 rule = rule[part]
-            words = rule.get("near") if isinstance(rule, dict) else None
+            words = rule.get("near") if len(keys) > 1 and isinstance(rule, dict) else None
             self.cached[key] = tuple(words) if words else None
         return self.cached[key]
 
