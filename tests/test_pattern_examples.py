@@ -129,7 +129,7 @@ def test_amount_value_example(example):
 
 def test_table_amounts_ignore_a_table_without_credit_headers():
     doc = Document("t.txt", "\tDINUM\tDNUM\nRGPD\tObligation\tMise en œuvre\n")
-    assert table_amounts(doc, PATTERNS) == []
+    assert table_amounts(doc, PATTERNS).items == []
 
 
 @pytest.mark.parametrize("example", examples("review"), ids=lambda e: ",".join(e["expect"]) or "none")

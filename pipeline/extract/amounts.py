@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import regex
 
+from pipeline.extract.tables import Cell, Row, columns_of, is_grid, lines_of, rows_of
 from pipeline.extract.values import parse_number, words_to_number
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
+
+__all__ = ["Amount", "Cell", "extract_amounts", "lines_of", "total_amount"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,187 +25,532 @@ class Amount:
     estimation: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
-    text: str
-    start: int  # offset in Document.text
+class Figure(NamedTuple):
+    """An amount as printed: its value and where it is."""
+
+    value: int | float
+    start: int
+    end: int
+    rule: str
 
 
-def extract_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
-    found = table_amounts(doc, patterns)
-    return found or prose_amounts(doc, patterns)
+@dataclass(slots=True)
+class Found:
+    """The credits a text delegates, and the totals it states for them."""
+
+    items: list[Candidate] = field(default_factory=list)
+    totals: list[Candidate] = field(default_factory=list)
+    totals_as_items: list[Candidate] = field(default_factory=list)  # in prose, labelled as items
 
 
-def lines_of(text: str) -> list[Cell]:
-    return [Cell(m[0], m.start()) for m in re.finditer(r"[^\n]*", text) if m[0].strip()]
+def extract_amounts(doc: Document, patterns: Patterns) -> tuple[list[Candidate], list[Candidate]]:
+    """The credits delegated, one per year × kind (× product), and the totals the text states."""
+    table, prose = table_amounts(doc, patterns), prose_amounts(doc, patterns)
+    if table.items:
+        return table.items, table.totals + prose.totals
+    if prose.items:
+        return prose.items, prose.totals
+    # A stated total with no other amount is the credits themselves.
+    alone = {c.value: c for c in prose.totals_as_items}
+    return list(alone.values()), []
 
 
-def tab_lines(text: str) -> Iterator[Cell]:
-    """The lines that hold a tab: the rows of the tables."""
-    tab = text.find("\t")
-    while tab != -1:
-        start = text.rfind("\n", 0, tab) + 1
-        end = text.find("\n", tab)
-        end = len(text) if end == -1 else end
-        yield Cell(text[start:end], start)
-        tab = text.find("\t", end)
-
-
-def cells_of(line: Cell) -> list[Cell]:
-    cells, position = [], line.start
-    for part in line.text.split("\t"):
-        cells.append(Cell(part, position))
-        position += len(part) + 1
-    return cells
-
-
-def header_key(text: str, patterns: Patterns) -> tuple[str, object] | None:
-    """What a header or row label names: ("type", "AE") or ("year", 2020)."""
-    for kind in patterns["amounts"]["credit_types"]:
-        if patterns.regex("amounts", "credit_types", kind).match(text.strip()):
-            return ("type", kind)
-    year = patterns.regex("amounts", "year").match(text.strip())
-    if year:
-        return ("year", int(year["year"]))
+def total_amount(amounts: list[Candidate], totals: list[Candidate]) -> Candidate | None:
+    """The stated total, or else the sum of AE (or of amounts with no type, or of CP)."""
+    if totals:
+        return min(totals, key=lambda c: c.evidence.start)
+    for kind in ("AE", None, "CP"):
+        chosen = [c for c in amounts if c.value.type_credit == kind]
+        if chosen:
+            total = sum(c.value.montant for c in chosen)
+            return Candidate(total, chosen[0].evidence, 0.8, f"amounts.total_of_{kind or 'untyped'}")
     return None
 
 
-def table_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
-    """Amounts in tables: header cells name the years or kinds of credit of their columns, the
-    first cell of a row the other; a line that is not a table row ends the table."""
-    found, columns, after = [], None, 0
-    for line in tab_lines(doc.plain):
-        if doc.plain[after : line.start].strip():
-            columns = None
-        after = line.start + len(line.text)
-        cells = cells_of(line)
-        keys = [header_key(cell.text, patterns) for cell in cells[1:]]
-        if any(keys) and not any(amounts_in(doc, c, patterns) for c in cells):
-            columns = keys
+# Tables -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """What a header cell says of its column."""
+
+    role: str  # "value" for a column of amounts; "year", "product", "type" for a column of labels
+    year: int | None = None
+    types: tuple[str, ...] = ()
+    scale: int | None = None
+    estimate: bool = False
+
+
+@dataclass(slots=True)
+class Table:
+    header: Row
+    columns: list[Heading | None]
+    scale: int
+    estimate: bool
+    listed: bool  # printed one cell per line
+
+
+def table_amounts(doc: Document, patterns: Patterns) -> Found:
+    """Amounts in tables whose headers name years, kinds of credit or amounts: a table is read
+    from its header to the first line that is none of its rows."""
+    rows, found, index = rows_of(doc.plain), Found(), 0
+    while index < len(rows):
+        table = grid_header(rows, index, patterns) or listed_header(rows, index, patterns)
+        if table is None:
+            index += 1
             continue
-        row = header_key(cells[0].text, patterns)
-        if columns and row:
-            found += row_amounts(doc, patterns, row, columns, cells[1:])
+        table.scale, table.estimate = title_of(doc, rows, index, table, patterns)
+        read = read_listed if table.listed else read_grid
+        index = read(doc, rows, index, table, found, patterns)
     return found
 
 
-def row_amounts(doc, patterns, row, columns, cells) -> list[Candidate]:
-    found = []
-    for key, cell in zip(columns, cells, strict=False):
-        if not key or key[0] == row[0]:
+def heading(text: str, patterns: Patterns) -> Heading | None:
+    """What a header cell names, or None for a cell that is no header."""
+    text = text.strip()
+    if not text or len(text) > 80 or patterns.regex("values", "amount").search(text):
+        return None
+    for role in patterns["amounts"]["label_columns"]:
+        if patterns.regex("amounts", "label_columns", role).match(text):
+            return Heading(role)
+    unit = patterns.regex("amounts", "table_unit").search(text)
+    scale = scale_of(unit["scale"], patterns) if unit else None
+    estimate = bool(patterns.regex("amounts", "estimation_words").search(text))
+    types = kinds_in(text, patterns)
+    year = patterns.regex("amounts", "year_in_header").search(text) if len(text) <= 40 else None
+    if types or year:
+        return Heading("value", int(year["year"]) if year else None, types, scale, estimate)
+    if patterns.regex("amounts", "money_header").match(text):
+        return Heading("value", None, (), scale, estimate)
+    return None
+
+
+def kinds_in(text: str, patterns: Patterns) -> tuple[str, ...]:
+    return tuple(
+        kind
+        for kind in patterns["amounts"]["credit_types_in_text"]
+        if patterns.regex("amounts", "credit_types_in_text", kind).search(text)
+    )
+
+
+def names_amounts(columns: list[Heading | None]) -> bool:
+    """A header of a table of credits: a column of amounts named by a year or a kind of credit."""
+    return any(c and c.role == "value" and (c.types or c.year) for c in columns)
+
+
+def grid_header(rows: list[Row], index: int, patterns: Patterns) -> Table | None:
+    row = rows[index]
+    if not is_grid(row) or any(amount_match(c.text, patterns) for c in row.cells):
+        return None
+    columns = [heading(cell.text, patterns) for cell in row.cells]
+    if not names_amounts(columns):
+        return None
+    first = columns[0]
+    if first and first.role == "value" and not (first.types or first.year):
+        columns[0] = None  # a title over the rows' labels: "Montants des crédits"
+    return Table(row, columns, 1, False, False)
+
+
+def listed_header(rows: list[Row], index: int, patterns: Patterns) -> Table | None:
+    """A header printed one cell per line: the header lines up to the first row's label (a
+    header-like line followed by an amount)."""
+    columns: list[Heading] = []
+    position = index
+    while position < len(rows) and not is_grid(rows[position]):
+        text = rows[position].cells[0].text
+        found = heading(text, patterns)
+        next_text = rows[position + 1].cells[0].text if position + 1 < len(rows) else ""
+        if found is None or (columns and is_label(text, patterns) and amount_match(next_text, patterns)):
+            break
+        columns.append(found)
+        position += 1
+    if len(columns) < 2 or not names_amounts(columns):
+        return None
+    cells = tuple(rows[i].cells[0] for i in range(index, position))
+    return Table(Row(cells, rows[index].start, False), list(columns), 1, False, True)
+
+
+def is_label(text: str, patterns: Patterns) -> bool:
+    """A cell that labels a row: a year, a kind of credit, a total."""
+    return bool(
+        patterns.regex("amounts", "year").match(text)
+        or kind_of(text, patterns)
+        or patterns.regex("amounts", "total_row").match(text)
+    )
+
+
+def title_of(
+    doc: Document, rows: list[Row], index: int, table: Table, patterns: Patterns
+) -> tuple[int, bool]:
+    """The unit and the estimate a table's title line or header cells state for all its amounts."""
+    texts = [cell.text for cell in table.header.cells]
+    if index > 0 and not is_grid(rows[index - 1]):
+        texts.append(rows[index - 1].cells[0].text)
+    scale, estimate = 1, False
+    for text in texts:
+        unit = patterns.regex("amounts", "table_unit").search(text)
+        scale = scale_of(unit["scale"], patterns) if unit else scale
+        estimate = estimate or bool(patterns.regex("amounts", "estimation_words").search(text))
+    return scale, estimate
+
+
+def scale_of(word: str, patterns: Patterns) -> int:
+    scales = patterns["values"]["scales"]
+    return scales[word] if word in scales else scales[word.lower()]
+
+
+def read_grid(
+    doc: Document, rows: list[Row], index: int, table: Table, found: Found, patterns: Patterns
+) -> int:
+    """The rows of a table whose lines keep their cells; returns the index after the table."""
+    index += 1
+    while index < len(rows) and is_grid(rows[index]):
+        row = rows[index]
+        columns = [heading(cell.text, patterns) for cell in row.cells]
+        if names_amounts(columns) and not any(amount_match(c.text, patterns) for c in row.cells):
+            return index  # another header: another table
+        read_row(doc, table, columns_of(row, table.header), found, patterns)
+        index += 1
+    return index
+
+
+def read_listed(
+    doc: Document, rows: list[Row], index: int, table: Table, found: Found, patterns: Patterns
+) -> int:
+    """The rows of a table printed one cell per line: each row its labels, then its amounts."""
+    labels = [rank for rank, c in enumerate(table.columns) if c.role != "value"] or [-1]
+    values = [rank for rank, c in enumerate(table.columns) if c.role == "value"]
+    index += len(table.columns)
+    while index < len(rows) and not is_grid(rows[index]):
+        cells: list[tuple[int, Cell]] = []
+        for rank in labels:
+            text = rows[index].cells[0].text if index < len(rows) else ""
+            if index >= len(rows) or amount_match(text, patterns) or is_grid(rows[index]):
+                break
+            cells.append((rank, rows[index].cells[0]))
+            index += 1
+        for rank in values:
+            if (
+                index >= len(rows)
+                or is_grid(rows[index])
+                or not is_value(rows[index].cells[0].text, patterns)
+            ):
+                break
+            cells.append((rank, rows[index].cells[0]))
+            index += 1
+        if not cells or not any(rank in values for rank, _ in cells):
+            return index - len(cells)
+        read_row(doc, table, cells, found, patterns)
+    return index
+
+
+def is_value(text: str, patterns: Patterns) -> bool:
+    """A line of a listed table that holds an amount, or stands for none ("-")."""
+    if patterns.regex("amounts", "year").match(text):
+        return False
+    return bool(
+        amount_match(text, patterns)
+        or patterns.regex("amounts", "bare_number").match(text)
+        or patterns.regex("amounts", "empty_cell").match(text)
+    )
+
+
+def read_row(
+    doc: Document, table: Table, cells: list[tuple[int, Cell]], found: Found, patterns: Patterns
+) -> None:
+    """A row's amounts, each labelled by its column's header and by the row's labels."""
+    labels: dict = {}
+    total, sums = False, []
+    for rank, cell in cells:
+        column = table.columns[rank] if rank >= 0 else None
+        if rank < 0 or column is None or column.role != "value":
+            role = column.role if column else None
+            label = row_label(cell.text, role, patterns)
+            if label == ("skip", None):
+                return
+            total = total or label[0] == "total"
+            if label[0] in ("year", "type", "product"):
+                labels.setdefault(label[0], label[1])
+    for rank, cell in cells:
+        column = table.columns[rank] if rank >= 0 else None
+        if column is None or column.role != "value":
             continue
-        labels = dict([row, key])
-        for amount, start, end, product, estimate in amounts_in(doc, cell, patterns):
-            value = Amount(labels.get("year"), labels.get("type"), amount, product, estimate)
-            found.append(Candidate(value, doc.evidence(start, end), 0.9, "amounts.table"))
-    return found
+        for figure, product, estimate in cell_amounts(cell, table, column, patterns):
+            if total:
+                sums.append((column.types != ("AE",), figure))
+                continue
+            for kind in column.types or (labels.get("type"),):
+                amount = Amount(
+                    labels.get("year") or column.year,
+                    kind,
+                    figure.value,
+                    product or labels.get("product"),
+                    estimate or column.estimate or table.estimate,
+                )
+                found.items.append(
+                    Candidate(amount, doc.evidence(figure.start, figure.end), 0.9, figure.rule)
+                )
+    if sums:
+        # Of a Total row's amounts, the total of AE is the convention's.
+        figure = min(sums, key=lambda pair: pair[0])[1]
+        found.totals.append(
+            Candidate(figure.value, doc.evidence(figure.start, figure.end), 0.9, "amounts.total_row")
+        )
 
 
-def amounts_in(doc: Document, cell: Cell, patterns: Patterns) -> list[tuple]:
-    """Each amount of a cell: (value, start, end, product named before it, estimate)."""
+def row_label(text: str, role: str | None, patterns: Patterns) -> tuple[str, object]:
+    """What a row's label cell says: ("year", 2024), ("type", "AE"), ("product", "Zam"),
+    ("total", None), ("skip", None) for a sub-total, ("none", None)."""
+    text = text.strip()
+    if patterns.regex("amounts", "subtotal_row").match(text):
+        return ("skip", None)
+    if patterns.regex("amounts", "total_row").match(text):
+        return ("total", None)
+    year = patterns.regex("amounts", "year").match(text)
+    if year:
+        return ("year", int(year["year"]))
+    kind = kind_of(text, patterns)
+    if kind:
+        return ("type", kind)
+    if role == "product" and text:
+        return ("product", text)
+    return ("none", None)
+
+
+def kind_of(text: str, patterns: Patterns) -> str | None:
+    for kind in patterns["amounts"]["credit_types"]:
+        if patterns.regex("amounts", "credit_types", kind).match(text.strip()):
+            return kind
+    return None
+
+
+def cell_amounts(
+    cell: Cell, table: Table, column: Heading, patterns: Patterns
+) -> list[tuple[Figure, str | None, bool]]:
+    """Each amount of a cell, with the product named before it and whether it is an estimate; a
+    figure with no currency takes the unit of its table."""
     found, previous = [], 0
     for match in patterns.regex("values", "amount").finditer(cell.text):
         before = cell.text[previous : match.start()]
         product = patterns.regex("amounts", "product").search(before)
         estimate = patterns.regex("amounts", "estimation_after").match(cell.text, match.end())
         previous = estimate.end() if estimate else match.end()
-        found.append(
-            (
-                amount_value(match, patterns),
-                cell.start + match.start(),
-                cell.start + match.end(),
-                product["product"] if product else None,
-                bool(estimate),
-            )
+        figure = Figure(
+            amount_value(match, patterns),
+            cell.start + match.start(),
+            cell.start + match.end(),
+            "amounts.table",
         )
+        found.append((figure, product["product"] if product else None, bool(estimate)))
+    bare = patterns.regex("amounts", "bare_number").match(cell.text)
+    if not found and bare:
+        scale = column.scale or table.scale
+        value = parse_number(bare["number"], bare["cents"] or bare["fraction"], scale)
+        figure = Figure(
+            value, cell.start + bare.start("number"), cell.start + bare.end(), "amounts.table_unit"
+        )
+        found.append((figure, None, False))
     return found
 
 
-def prose_amounts(doc: Document, patterns: Patterns) -> list[Candidate]:
-    found: dict[Amount, Candidate] = {}
+def amount_match(text: str, patterns: Patterns) -> regex.Match | None:
+    return patterns.regex("values", "amount").search(text)
+
+
+# Prose --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """Something a sentence says near its amounts: a year, or a kind of credit."""
+
+    start: int
+    end: int
+    value: object
+
+
+def prose_amounts(doc: Document, patterns: Patterns) -> Found:
+    """Amounts in sentences that speak of credits, each with the year and the kind of credit said
+    closest to it. Amounts that are no credit delegated are left out: in the visas or the
+    préambule, thresholds, prices before tax, a marché's value, the amounts an avenant replaces,
+    the parts of an amount ("dont …"). A stated total is an item only when it is the only one."""
+    excluded = not_credit_spans(doc, patterns)
+    items: dict[Amount, Candidate] = {}
+    totals: list[Candidate] = []
+    intro = None
     for sentence in sentences(doc.plain):
-        if not patterns.regex("amounts", "money_context").search(sentence.text):
+        context = intro if intro and re.match(r"[ \t]*[-–•*]", sentence.text) else None
+        intro = sentence if sentence.text.rstrip().endswith(":") else context
+        if not any(
+            patterns.regex("amounts", "money_context").search(s.text) for s in (sentence, context) if s
+        ):
             continue
-        years = [(*span, int(m["year"])) for span, m in said(sentence, patterns, "year_in_text")]
-        kinds = [
-            (*span, kind)
-            for kind in patterns["amounts"]["credit_types_in_text"]
-            for span, _ in said(sentence, patterns, "credit_types_in_text", kind)
-        ]
-        amounts = [a for a in figures_and_words(sentence, patterns) if not replaced(doc, a[1], patterns)]
-        for value, start, end, rule in amounts:
-            estimate = bool(patterns.regex("amounts", "estimation_after").match(doc.plain, end))
-            # "1 250 000 euros en AE et en CP": one amount, both kinds of credit.
-            both = len(amounts) == 1 and len({kind for *_, kind in kinds}) == 2
-            for kind in ("AE", "CP") if both else (nearest(kinds, start, end),):
-                amount = Amount(nearest(years, start, end), kind, value, None, estimate)
-                found.setdefault(amount, Candidate(amount, doc.evidence(start, end), 0.75, rule))
-    return list(found.values())
+        for amount, figure, is_total in sentence_amounts(doc, sentence, context, excluded, patterns):
+            candidate = Candidate(amount, doc.evidence(figure.start, figure.end), 0.75, figure.rule)
+            if is_total:
+                totals.append(candidate)
+            else:
+                items.setdefault(amount, candidate)
+    stated = [Candidate(c.value.montant, c.evidence, 0.85, "amounts.total_stated") for c in totals]
+    return Found(list(items.values()), stated, totals)
 
 
-def replaced(doc: Document, start: int, patterns: Patterns) -> bool:
-    """Whether an avenant says the amount is the one it replaces."""
-    window = max(0, start - patterns["amounts"]["replaced_window"])
-    return bool(patterns.search(doc, "amounts", "replaced_before", start=window, end=start))
+def sentence_amounts(
+    doc: Document, sentence: Cell, context: Cell | None, excluded: list[tuple[int, int]], patterns: Patterns
+) -> list[tuple[Amount, Figure, bool]]:
+    """A sentence's amounts that are credits, each labelled, and whether it is a stated total."""
+    years = years_said(sentence, patterns) or (years_said(context, patterns) if context else [])
+    kinds = kinds_said(sentence, patterns) or (kinds_said(context, patterns) if context else [])
+    estimate = bool(patterns.regex("amounts", "estimation_words").search(sentence.text))
+    found = []
+    parent: str | None = ""  # the kind of the last whole amount; "" before the first
+    splitting, previous = False, sentence.start
+    for figure in figures_and_words(sentence, patterns, doc.warnings):
+        before = doc.plain[previous : figure.start]
+        after = doc.plain[figure.end : figure.end + 40]
+        previous = figure.end
+        credit = not inside(figure, excluded) and is_credit(doc, sentence, figure, after, patterns)
+        year, kind = nearest(years, figure), nearest(kinds, figure)
+        split = parent != "" and (splitting or ends_with(patterns, "split_before", before))
+        # A part of the amount before ("dont 100 000 € pour …"), unless of another kind of
+        # credit ("100 000 € en AE, dont 60 000 € en CP").
+        if split and not (credit and kind and parent and kind != parent):
+            splitting = True
+            continue
+        parent, splitting = (kind if credit else None), False
+        if not credit:
+            continue
+        is_total = ends_with(patterns, "total", doc.plain[sentence.start : figure.start]) or bool(
+            patterns.regex("amounts", "total_after").match(after)
+        )
+        late = bool(patterns.regex("amounts", "estimation_after").match(after))
+        for each in ("AE", "CP") if kind == "both" else (kind,):
+            found.append((Amount(year, each, figure.value, None, estimate or late), figure, is_total))
+    return found
 
 
-def said(sentence: Cell, patterns: Patterns, *keys: str) -> list[tuple[tuple[int, int], regex.Match]]:
-    """Each match of a rule in a sentence, with its offsets in the document."""
-    found = patterns.regex("amounts", *keys).finditer(sentence.text)
-    return [((sentence.start + m.start(), sentence.start + m.end()), m) for m in found]
+def is_credit(doc: Document, sentence: Cell, figure: Figure, after: str, patterns: Patterns) -> bool:
+    """Whether an amount is a credit: not one an avenant replaces, no threshold, no price
+    before tax, nothing a marché, a penalty or a cost owns."""
+    window = doc.plain[
+        max(sentence.start, figure.start - patterns["amounts"]["replaced_window"]) : figure.start
+    ]
+    if ends_with(patterns, "replaced_before", window):
+        return False
+    if patterns.regex("amounts", "not_credit_after").match(after):
+        return False
+    return not ends_with(patterns, "not_credit_before", doc.plain[sentence.start : figure.start])
 
 
-def nearest(said: list[tuple[int, int, object]], start: int, end: int) -> object:
+def ends_with(patterns: Patterns, key: str, text: str) -> bool:
+    """Whether a rule anchored at the end of a text (`$`) matches it, read as one line."""
+    return bool(patterns.regex("amounts", key).search(text.replace("\n", " ")))
+
+
+def not_credit_spans(doc: Document, patterns: Patterns) -> list[tuple[int, int]]:
+    return [
+        match.span()
+        for section in patterns["amounts"]["not_credit_sections"]
+        for match in patterns.finditer(doc, "amounts", "not_credit_sections", section)
+    ]
+
+
+def inside(figure: Figure, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= figure.start < end for start, end in spans)
+
+
+def years_said(sentence: Cell, patterns: Patterns) -> list[Said]:
+    """The years a sentence gives its amounts: those said of an amount, else those in passing."""
+    for strength in ("stated", "passing"):
+        found = patterns.regex("amounts", "year_in_text", strength).finditer(sentence.text)
+        years = [Said(sentence.start + m.start(), sentence.start + m.end(), int(m["year"])) for m in found]
+        if years:
+            return years
+    return []
+
+
+def kinds_said(sentence: Cell, patterns: Patterns) -> list[Said]:
+    """The kinds of credit a sentence names: "AE", "CP", or "both" for "en AE et en CP"; a kind
+    paid "au fur et à mesure", with no figure, is no kind of any amount."""
+    text = sentence.text
+    both = [m.span() for m in patterns.regex("amounts", "credit_types_both").finditer(text)]
+    said = [Said(sentence.start + low, sentence.start + high, "both") for low, high in both]
+    for kind in patterns["amounts"]["credit_types_in_text"]:
+        for match in patterns.regex("amounts", "credit_types_in_text", kind).finditer(text):
+            if not any(low <= match.start() < high for low, high in both):
+                said.append(Said(sentence.start + match.start(), sentence.start + match.end(), kind))
+    as_needed = patterns.regex("amounts", "as_needed_after")
+    kept = []
+    for item in said:
+        if not as_needed.match(text, item.end - sentence.start):
+            kept.append(item)
+        elif item.value == "both":
+            kept.append(Said(item.start, item.end, "AE"))
+    return kept
+
+
+def nearest(said: list[Said], figure: Figure) -> object:
     """What is said closest to an amount: "250 000 € au titre de 2021 et 300 000 € au titre
     de 2022" gives each its own year; of two things as close, the one after the amount ("… en
     AE et 800 000 € en CP"); None when they are as close on the same side."""
     if not said:
         return None
-    gaps = sorted((max(begin - end, start - finish), begin < start, value) for begin, finish, value in said)
+    gaps = sorted(
+        (max(s.start - figure.end, figure.start - s.end), s.start < figure.start, s.value) for s in said
+    )
     if len(gaps) > 1 and gaps[0][:2] == gaps[1][:2] and gaps[0][2] != gaps[1][2]:
         return None
     return gaps[0][2]
 
 
 def sentences(text: str) -> list[Cell]:
-    return [Cell(m[0], m.start()) for m in re.finditer(r"[^.;\n]+(?:\.(?=\d)[^.;\n]+)*", text)]
+    """The text cut at full stops and semicolons, blank lines, list items and lines that start
+    with a capital; a line wrapped inside a sentence stays in it."""
+    cut = re.compile(r"[.;](?!\d)|\n(?=[ \t]*(?:\n|[-–•*][ \t]|[A-ZÀ-Ý«\"]))")
+    found, start = [], 0
+    for match in [*cut.finditer(text), None]:
+        end = match.end() if match else len(text)
+        if text[start:end].strip():
+            found.append(Cell(text[start:end], start))
+        start = end
+    return found
 
 
 def amount_value(match: regex.Match, patterns: Patterns) -> int | float:
     """The euros an amount match says, its scale applied ("1,5 M€", "2 millions d'euros")."""
-    scales = patterns["values"]["scales"]
     word = match["scale"].split()[0] if match["scale"] else None
-    factor = (scales[word] if word in scales else scales[word.lower()]) if word else 1
-    return parse_number(match["number"], match["cents"], factor)
+    factor = scale_of(word, patterns) if word else 1
+    return parse_number(match["number"], match["cents"] or match["fraction"], factor)
 
 
-def figures_and_words(sentence: Cell, patterns: Patterns) -> list[tuple]:
-    """Amounts in figures, then those only in words; "100 000 € (CENT MILLE EUROS)" is one."""
-    found = []
-    for match in patterns.regex("values", "amount").finditer(sentence.text):
-        value = amount_value(match, patterns)
-        found.append((value, sentence.start + match.start(), sentence.start + match.end(), "amounts.prose"))
-    figures = {item[0] for item in found}
-    for match in patterns.regex("values", "amount_in_words").finditer(sentence.text):
+def figures_and_words(sentence: Cell, patterns: Patterns, warnings: list[str] | None = None) -> list[Figure]:
+    """Amounts in figures and in words, in the order of the text; words with their figures in
+    brackets, before or after them, are one amount: "QUATRE CENT MILLE EUROS (400 000 €)"."""
+    text = sentence.text
+    figures = [
+        Figure(amount_value(m, patterns), m.start(), m.end(), "amounts.prose")
+        for m in patterns.regex("values", "amount").finditer(text)
+    ]
+    found = list(figures)
+    for match in patterns.regex("values", "amount_in_words").finditer(text):
         value = words_to_number(match["words"])
-        if value and value not in figures:
-            found.append(
-                (value, sentence.start + match.start(), sentence.start + match.end(), "amounts.words")
-            )
-    return found
+        if match["figure"]:
+            value = value or parse_number(match["figure"])
+        twin = next((f for f in figures if brackets_join(text, match.span(), (f.start, f.end))), None)
+        if twin is None and value:
+            found.append(Figure(value, match.start(), match.end(), "amounts.words"))
+        elif twin is not None and value and value != twin.value and warnings is not None:
+            warnings.append(f"montant en lettres ({value}) différent du montant en chiffres ({twin.value})")
+    return [
+        Figure(f.value, sentence.start + f.start, sentence.start + f.end, f.rule)
+        for f in sorted(found, key=lambda f: f.start)
+    ]
 
 
-def total_amount(doc: Document, amounts: list[Candidate], patterns: Patterns) -> Candidate | None:
-    """The stated total, or else the sum of AE (or of amounts with no type, or of CP)."""
-    for match in patterns.finditer(doc, "amounts", "total"):
-        figure = patterns.regex("values", "amount").match(doc.plain, match.end())
-        if figure:
-            value = amount_value(figure, patterns)
-            return Candidate(value, doc.evidence(*figure.span()), 0.9, "amounts.total_stated")
-    for kind in ("AE", None, "CP"):
-        chosen = [c for c in amounts if c.value.type_credit == kind]
-        if chosen:
-            total = sum(c.value.montant for c in chosen)
-            first = chosen[0].evidence
-            return Candidate(total, first, 0.8, f"amounts.total_of_{kind or 'untyped'}")
-    return None
+def brackets_join(text: str, words: tuple[int, int], figure: tuple[int, int]) -> bool:
+    """Whether an amount in words and one in figures are the same, one in brackets after the other."""
+    first, second = sorted([words, figure])
+    between = text[first[1] : second[0]]
+    return bool(re.fullmatch(r"[ \t]*\([ \t]*", between)) or (
+        first[0] <= figure[0] < first[1] or figure[0] <= first[0] < figure[1]
+    )

@@ -80,10 +80,11 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     signed = found.get("date_signature")
     articles_end = blocks.signature.start if blocks.signature else None
     found.update(extract_terms(doc, patterns, signed.value if signed else None, articles_end))
-    amounts = extract_amounts(doc, patterns)
+    amounts, totals = extract_amounts(doc, patterns)
     if cut is not None:
         amounts = [c for c in amounts if c.evidence.end < cut]
-    total = total_amount(doc, amounts, patterns)
+        totals = [c for c in totals if c.evidence.end < cut]
+    total = total_amount(amounts, totals)
     if total:
         found["montant_total"] = total
     sigles = {c.value for key, c in found.items() if key.endswith(".sigle")}

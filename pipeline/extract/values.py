@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import dateparser
 from text_to_num import text2num
@@ -61,13 +62,11 @@ def month_number(word: str) -> int | None:
     return None
 
 
-def parse_number(number: str, cents: str | None = None, scale: int = 1) -> int | float:
-    """ "1 250 000" and "50" -> 1250000.5; with a scale of a million, "1" and "5" -> 1500000."""
-    whole = int(re.sub(r"\D", "", number))
-    if cents and int(cents):
-        value = (whole * 100 + int(cents.ljust(2, "0"))) * scale / 100
-        return int(value) if value.is_integer() else value
-    return whole * scale
+def parse_number(number: str, fraction: str | None = None, scale: int = 1) -> int | float:
+    """ "1 250 000" and "50" -> 1250000.5; with a scale of a million, "1" and "2" -> 1200000."""
+    whole = re.sub(r"\D", "", number)
+    value = Decimal(f"{whole}.{fraction or 0}") * scale
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def words_to_number(words: str) -> int | None:
