@@ -69,6 +69,9 @@ def total_amount(amounts: list[Candidate], totals: list[Candidate]) -> Candidate
 
 # Tables -------------------------------------------------------------------------------------
 
+# The longest cell of a table aligned with spaces: a longer one is a line of prose.
+WIDEST_CELL = 80
+
 
 @dataclass(frozen=True, slots=True)
 class Heading:
@@ -88,6 +91,7 @@ class Table:
     scale: int
     estimate: bool
     listed: bool  # printed one cell per line
+    year: int | None = None  # the year its title gives all its amounts
 
 
 def table_amounts(doc: Document, patterns: Patterns) -> Found:
@@ -99,7 +103,7 @@ def table_amounts(doc: Document, patterns: Patterns) -> Found:
         if table is None:
             index += 1
             continue
-        table.scale, table.estimate = title_of(doc, rows, index, table, patterns)
+        table.scale, table.estimate, table.year = title_of(rows, index, table, patterns)
         read = read_listed if table.listed else read_grid
         index = read(doc, rows, index, table, found, patterns)
     return found
@@ -134,19 +138,23 @@ def kinds_in(text: str, patterns: Patterns) -> tuple[str, ...]:
 
 
 def names_amounts(columns: list[Heading | None]) -> bool:
-    """A header of a table of credits: a column of amounts named by a year or a kind of credit."""
-    return any(c and c.role == "value" and (c.types or c.year) for c in columns)
+    """A header of a table of credits: a column of amounts named by a year or a kind of credit,
+    or a column of amounts beside a column of years or of kinds ("Année", "Montant")."""
+    values = [c for c in columns if c and c.role == "value"]
+    labelled = any(c and c.role in ("year", "type") for c in columns)
+    return any(c.types or c.year for c in values) or bool(values and labelled)
 
 
 def grid_header(rows: list[Row], index: int, patterns: Patterns) -> Table | None:
+    """A header on one line. Spaces cut prose too ("Article 4  Crédits de paiement"): a header
+    aligned with spaces is one whose every cell after the first is a header."""
     row = rows[index]
-    if not is_grid(row) or any(amount_match(c.text, patterns) for c in row.cells):
+    if not is_grid(row) or any(holds_figure(c.text, patterns) for c in row.cells):
         return None
     columns = [heading(cell.text, patterns) for cell in row.cells]
-    if not names_amounts(columns):
+    if not names_amounts(columns) or (not row.tabbed and None in columns[1:]):
         return None
-    first = columns[0]
-    if first and first.role == "value" and not (first.types or first.year):
+    if is_title(columns[0]):
         columns[0] = None  # a title over the rows' labels: "Montants des crédits"
     return Table(row, columns, 1, False, False)
 
@@ -160,14 +168,19 @@ def listed_header(rows: list[Row], index: int, patterns: Patterns) -> Table | No
         text = rows[position].cells[0].text
         found = heading(text, patterns)
         next_text = rows[position + 1].cells[0].text if position + 1 < len(rows) else ""
-        if found is None or (columns and is_label(text, patterns) and amount_match(next_text, patterns)):
+        if found is None or (columns and is_label(text, patterns) and is_value(next_text, patterns)):
             break
         columns.append(found)
         position += 1
-    if len(columns) < 2 or not names_amounts(columns):
+    if len(columns) < 2 or not names_amounts(columns) or is_title(columns[0]):
         return None
     cells = tuple(rows[i].cells[0] for i in range(index, position))
     return Table(Row(cells, rows[index].start, False), list(columns), 1, False, True)
+
+
+def is_title(column: Heading | None) -> bool:
+    """A first header cell that names amounts but no year or kind: the table's title."""
+    return bool(column and column.role == "value" and not (column.types or column.year))
 
 
 def is_label(text: str, patterns: Patterns) -> bool:
@@ -179,19 +192,19 @@ def is_label(text: str, patterns: Patterns) -> bool:
     )
 
 
-def title_of(
-    doc: Document, rows: list[Row], index: int, table: Table, patterns: Patterns
-) -> tuple[int, bool]:
-    """The unit and the estimate a table's title line or header cells state for all its amounts."""
-    texts = [cell.text for cell in table.header.cells]
-    if index > 0 and not is_grid(rows[index - 1]):
-        texts.append(rows[index - 1].cells[0].text)
+def title_of(rows: list[Row], index: int, table: Table, patterns: Patterns) -> tuple[int, bool, int | None]:
+    """The unit, the estimate and the year a table's title line (or its header cells, for the
+    unit and the estimate) state for all its amounts: "Crédits 2025 (en k€)"."""
+    title = rows[index - 1].cells[0].text if index > 0 and not is_grid(rows[index - 1]) else ""
     scale, estimate = 1, False
-    for text in texts:
+    for text in [cell.text for cell in table.header.cells] + [title]:
         unit = patterns.regex("amounts", "table_unit").search(text)
         scale = scale_of(unit["scale"], patterns) if unit else scale
         estimate = estimate or bool(patterns.regex("amounts", "estimation_words").search(text))
-    return scale, estimate
+    year = patterns.regex("amounts", "year_in_text", "stated").search(title)
+    if not year and len(title) <= 40:
+        year = patterns.regex("amounts", "year_in_header").search(title)
+    return scale, estimate, int(year["year"]) if year else None
 
 
 def scale_of(word: str, patterns: Patterns) -> int:
@@ -206,8 +219,10 @@ def read_grid(
     index += 1
     while index < len(rows) and is_grid(rows[index]):
         row = rows[index]
+        if not row.tabbed and max(len(cell.text.strip()) for cell in row.cells) > WIDEST_CELL:
+            return index  # a line of prose with double spaces
         columns = [heading(cell.text, patterns) for cell in row.cells]
-        if names_amounts(columns) and not any(amount_match(c.text, patterns) for c in row.cells):
+        if names_amounts(columns) and not any(holds_figure(c.text, patterns) for c in row.cells):
             return index  # another header: another table
         read_row(doc, table, columns_of(row, table.header), found, patterns)
         index += 1
@@ -281,7 +296,7 @@ def read_row(
                 continue
             for kind in column.types or (labels.get("type"),):
                 amount = Amount(
-                    labels.get("year") or column.year,
+                    labels.get("year") or column.year or table.year,
                     kind,
                     figure.value,
                     product or labels.get("product"),
@@ -355,6 +370,14 @@ def cell_amounts(
 
 def amount_match(text: str, patterns: Patterns) -> regex.Match | None:
     return patterns.regex("values", "amount").search(text)
+
+
+def holds_figure(text: str, patterns: Patterns) -> bool:
+    """A cell with an amount, or with a number that is no year: no header's cell."""
+    if amount_match(text, patterns):
+        return True
+    number = patterns.regex("amounts", "bare_number").match(text)
+    return bool(number and not patterns.regex("amounts", "year").match(text))
 
 
 # Prose --------------------------------------------------------------------------------------
@@ -525,22 +548,28 @@ def amount_value(match: regex.Match, patterns: Patterns) -> int | float:
 
 def figures_and_words(sentence: Cell, patterns: Patterns, warnings: list[str] | None = None) -> list[Figure]:
     """Amounts in figures and in words, in the order of the text; words with their figures in
-    brackets, before or after them, are one amount: "QUATRE CENT MILLE EUROS (400 000 €)"."""
+    brackets, before or after them, are one amount, spanning both: "QUATRE CENT MILLE EUROS
+    (400 000 €)", "400 000 € (quatre cent mille euros)"."""
     text = sentence.text
-    figures = [
+    found = [
         Figure(amount_value(m, patterns), m.start(), m.end(), "amounts.prose")
         for m in patterns.regex("values", "amount").finditer(text)
     ]
-    found = list(figures)
     for match in patterns.regex("values", "amount_in_words").finditer(text):
-        value = words_to_number(match["words"])
-        if match["figure"]:
-            value = value or parse_number(match["figure"])
-        twin = next((f for f in figures if brackets_join(text, match.span(), (f.start, f.end))), None)
-        if twin is None and value:
-            found.append(Figure(value, match.start(), match.end(), "amounts.words"))
-        elif twin is not None and value and value != twin.value and warnings is not None:
+        value = words_to_number(match["words"]) or (
+            parse_number(match["figure"]) if match["figure"] else None
+        )
+        twin = next((f for f in found if brackets_join(text, match.span(), (f.start, f.end))), None)
+        if twin is None:
+            if value:
+                found.append(Figure(value, match.start(), match.end(), "amounts.words"))
+            continue
+        if value and value != twin.value and warnings is not None:
             warnings.append(f"montant en lettres ({value}) différent du montant en chiffres ({twin.value})")
+        start, end = min(twin.start, match.start()), max(twin.end, match.end())
+        closing = re.match(r"[ \t]*\)", text[end:])
+        end += closing.end() if closing else 0
+        found[found.index(twin)] = Figure(twin.value, start, end, "amounts.words_and_figures")
     return [
         Figure(f.value, sentence.start + f.start, sentence.start + f.end, f.rule)
         for f in sorted(found, key=lambda f: f.start)
@@ -548,9 +577,9 @@ def figures_and_words(sentence: Cell, patterns: Patterns, warnings: list[str] | 
 
 
 def brackets_join(text: str, words: tuple[int, int], figure: tuple[int, int]) -> bool:
-    """Whether an amount in words and one in figures are the same, one in brackets after the other."""
+    """Whether an amount in words and one in figures are one, the second in brackets after the
+    first (or the figures inside the words: "vingt mille (20 000) euros")."""
     first, second = sorted([words, figure])
-    between = text[first[1] : second[0]]
-    return bool(re.fullmatch(r"[ \t]*\([ \t]*", between)) or (
-        first[0] <= figure[0] < first[1] or figure[0] <= first[0] < figure[1]
-    )
+    if first[0] <= second[0] < first[1]:
+        return True
+    return bool(re.fullmatch(r"[ \t]*\([ \t]*", text[first[1] : second[0]]))
