@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import regex
 
-from pipeline.extract.tables import Cell, Row, columns_of, is_grid, lines_of, rows_of
+from pipeline.extract.tables import Cell, Row, columns_of, is_grid, lines_of, rows_of, span_of
 from pipeline.extract.values import parse_number, words_to_number
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
@@ -45,7 +45,8 @@ class Found:
 
 def extract_amounts(doc: Document, patterns: Patterns) -> tuple[list[Candidate], list[Candidate]]:
     """The credits delegated, one per year × kind (× product), and the totals the text states."""
-    table, prose = table_amounts(doc, patterns), prose_amounts(doc, patterns)
+    excluded = not_credit_spans(doc, patterns)
+    table, prose = table_amounts(doc, patterns, excluded), prose_amounts(doc, patterns, excluded)
     if table.items:
         return table.items, table.totals + prose.totals
     if prose.items:
@@ -92,11 +93,12 @@ class Table:
     estimate: bool
     listed: bool  # printed one cell per line
     year: int | None = None  # the year its title gives all its amounts
+    excluded: list[tuple[int, int]] = field(default_factory=list)  # spans of no credits
 
 
-def table_amounts(doc: Document, patterns: Patterns) -> Found:
+def table_amounts(doc: Document, patterns: Patterns, excluded: list[tuple[int, int]] | None = None) -> Found:
     """Amounts in tables whose headers name years, kinds of credit or amounts: a table is read
-    from its header to the first line that is none of its rows."""
+    from its header (on one line or two) to the first line that is none of its rows."""
     rows, found, index = rows_of(doc.plain), Found(), 0
     while index < len(rows):
         table = grid_header(rows, index, patterns) or listed_header(rows, index, patterns)
@@ -104,8 +106,64 @@ def table_amounts(doc: Document, patterns: Patterns) -> Found:
             index += 1
             continue
         table.scale, table.estimate, table.year = title_of(rows, index, table, patterns)
+        table.excluded = excluded or []
+        lower = None if table.listed or index + 1 >= len(rows) else grid_header(rows, index + 1, patterns)
+        if lower:
+            table, index = stacked(table, lower), index + 1
         read = read_listed if table.listed else read_grid
         index = read(doc, rows, index, table, found, patterns)
+    return found
+
+
+def stacked(upper: Table, lower: Table) -> Table:
+    """A header on two lines: each column of the lower line takes the year or kind of the upper
+    cell above it; with tabs, an upper cell spans the empty cells after it ("\t2024\t\t2025\t").
+    An upper cell over no lower one (a "Produit" column's header) is a column of its own."""
+    spread = list(upper.columns)
+    if upper.header.tabbed:
+        for rank in range(1, len(spread)):
+            if spread[rank] is None and spread[rank - 1] and spread[rank - 1].role == "value":
+                spread[rank] = spread[rank - 1]
+    ranks = ranks_above(lower.header, upper.header)
+    cells, columns = list(lower.header.cells), []
+    for rank, below in zip(ranks, lower.columns, strict=True):
+        above = spread[rank] if rank >= 0 else None
+        columns.append(merged(above, below))
+    if not lower.header.tabbed:
+        for rank, cell in enumerate(upper.header.cells):
+            if rank not in ranks:
+                cells.append(Cell(cell.text, lower.header.start + cell.start - upper.header.start))
+                columns.append(upper.columns[rank])
+        order = sorted(range(len(cells)), key=lambda i: cells[i].start)
+        cells, columns = [cells[i] for i in order], [columns[i] for i in order]
+    header = Row(tuple(cells), lower.header.start, lower.header.tabbed)
+    return Table(header, columns, upper.scale, upper.estimate, False, upper.year, upper.excluded)
+
+
+def merged(above: Heading | None, below: Heading | None) -> Heading | None:
+    """The header of a column from its two lines: "2024" over "AE" names AE of 2024."""
+    if above is None or below is None or "value" not in (above.role, below.role):
+        return below or above
+    return Heading(
+        "value",
+        below.year or above.year,
+        below.types or above.types,
+        below.scale or above.scale,
+        below.estimate or above.estimate,
+    )
+
+
+def ranks_above(lower: Row, upper: Row) -> list[int]:
+    """The upper header cell above each lower one: by rank with tabs; with spaces the one whose
+    middle is closest, an upper cell standing over the middle of the columns it spans."""
+    if lower.tabbed and upper.tabbed:
+        return [rank for rank, _ in columns_of(lower, upper)]
+    middles = [sum(span_of(cell, upper)) / 2 for cell in upper.cells]
+    found = []
+    for cell in lower.cells:
+        middle = sum(span_of(cell, lower)) / 2
+        gaps = [abs(middle - other) for other in middles]
+        found.append(gaps.index(min(gaps)))
     return found
 
 
@@ -113,6 +171,8 @@ def heading(text: str, patterns: Patterns) -> Heading | None:
     """What a header cell names, or None for a cell that is no header."""
     text = text.strip()
     if not text or len(text) > 80 or patterns.regex("values", "amount").search(text):
+        return None
+    if patterns.regex("amounts", "not_credit_header").search(text):
         return None
     for role in patterns["amounts"]["label_columns"]:
         if patterns.regex("amounts", "label_columns", role).match(text):
@@ -273,25 +333,20 @@ def is_value(text: str, patterns: Patterns) -> bool:
 def read_row(
     doc: Document, table: Table, cells: list[tuple[int, Cell]], found: Found, patterns: Patterns
 ) -> None:
-    """A row's amounts, each labelled by its column's header and by the row's labels."""
-    labels: dict = {}
-    total, sums = False, []
-    for rank, cell in cells:
-        column = table.columns[rank] if rank >= 0 else None
-        if rank < 0 or column is None or column.role != "value":
-            role = column.role if column else None
-            label = row_label(cell.text, role, patterns)
-            if label == ("skip", None):
-                return
-            total = total or label[0] == "total"
-            if label[0] in ("year", "type", "product"):
-                labels.setdefault(label[0], label[1])
+    """A row's amounts, each labelled by its column's header and by the row's labels; a Total
+    row's amounts are totals, a sub-total's are left out."""
+    labels = row_labels(table, cells, patterns)
+    if labels is None:
+        return
+    sums = []
     for rank, cell in cells:
         column = table.columns[rank] if rank >= 0 else None
         if column is None or column.role != "value":
             continue
         for figure, product, estimate in cell_amounts(cell, table, column, patterns):
-            if total:
+            if inside(figure, table.excluded):
+                continue
+            if "total" in labels:
                 sums.append((column.types != ("AE",), figure))
                 continue
             for kind in column.types or (labels.get("type"),):
@@ -313,23 +368,35 @@ def read_row(
         )
 
 
-def row_label(text: str, role: str | None, patterns: Patterns) -> tuple[str, object]:
-    """What a row's label cell says: ("year", 2024), ("type", "AE"), ("product", "Zam"),
-    ("total", None), ("skip", None) for a sub-total, ("none", None)."""
-    text = text.strip()
-    if patterns.regex("amounts", "subtotal_row").match(text):
-        return ("skip", None)
-    if patterns.regex("amounts", "total_row").match(text):
-        return ("total", None)
+def row_labels(table: Table, cells: list[tuple[int, Cell]], patterns: Patterns) -> dict | None:
+    """What a row's label cells say: {"year": 2024, "type": "AE", "product": "Zam", "total":
+    True}; None for a sub-total."""
+    labels: dict = {}
+    for rank, cell in cells:
+        column = table.columns[rank] if rank >= 0 else None
+        if column and column.role == "value":
+            continue
+        text = cell.text.strip()
+        if patterns.regex("amounts", "subtotal_row").match(text):
+            return None
+        if patterns.regex("amounts", "total_row").match(text):
+            labels["total"] = True
+        elif column and column.role == "product" and text:
+            labels.setdefault("product", text.strip('«»"“” \t'))
+        else:
+            for key, value in label_of(text, patterns).items():
+                labels.setdefault(key, value)
+    return labels
+
+
+def label_of(text: str, patterns: Patterns) -> dict:
+    """The year and the kind of credit a row's label names: "2024", "AE", "AE 2024"."""
     year = patterns.regex("amounts", "year").match(text)
-    if year:
-        return ("year", int(year["year"]))
     kind = kind_of(text, patterns)
-    if kind:
-        return ("type", kind)
-    if role == "product" and text:
-        return ("product", text)
-    return ("none", None)
+    if kind and not year and len(text) <= 40:
+        year = patterns.regex("amounts", "year_in_header").search(text)
+    found = {"year": int(year["year"])} if year else {}
+    return found | ({"type": kind} if kind else {})
 
 
 def kind_of(text: str, patterns: Patterns) -> str | None:
@@ -392,12 +459,11 @@ class Said:
     value: object
 
 
-def prose_amounts(doc: Document, patterns: Patterns) -> Found:
+def prose_amounts(doc: Document, patterns: Patterns, excluded: list[tuple[int, int]]) -> Found:
     """Amounts in sentences that speak of credits, each with the year and the kind of credit said
     closest to it. Amounts that are no credit delegated are left out: in the visas or the
     préambule, thresholds, prices before tax, a marché's value, the amounts an avenant replaces,
     the parts of an amount ("dont …"). A stated total is an item only when it is the only one."""
-    excluded = not_credit_spans(doc, patterns)
     items: dict[Amount, Candidate] = {}
     totals: list[Candidate] = []
     intro = None
