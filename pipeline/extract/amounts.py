@@ -198,9 +198,10 @@ def kinds_in(text: str, patterns: Patterns) -> tuple[str, ...]:
 
 
 def names_amounts(columns: list[Heading | None]) -> bool:
-    """A header of a table of credits: a column of amounts named by a year or a kind of credit,
-    or a column of amounts beside a column of years or of kinds ("Année", "Montant")."""
-    values = [c for c in columns if c and c.role == "value"]
+    """A header of a table of credits: after the first, a column of amounts named by a year or
+    a kind of credit, or one beside a column of years or of kinds ("Année", "Montant"). A row
+    whose first cell alone names a year ("2024\t-\t-") is no header."""
+    values = [c for c in columns[1:] if c and c.role == "value"]
     labelled = any(c and c.role in ("year", "type") for c in columns)
     return any(c.types or c.year for c in values) or bool(values and labelled)
 
@@ -292,29 +293,33 @@ def read_grid(
 def read_listed(
     doc: Document, rows: list[Row], index: int, table: Table, found: Found, patterns: Patterns
 ) -> int:
-    """The rows of a table printed one cell per line: each row its labels, then its amounts."""
+    """The rows of a table printed one cell per line: each row its labels, then its amounts (a
+    Total row's empty labels are not printed); returns the index after the table."""
     labels = [rank for rank, c in enumerate(table.columns) if c.role != "value"] or [-1]
     values = [rank for rank, c in enumerate(table.columns) if c.role == "value"]
     index += len(table.columns)
-    while index < len(rows) and not is_grid(rows[index]):
-        cells: list[tuple[int, Cell]] = []
+    while index < len(rows):
+        cells, start = [], index
         for rank in labels:
-            text = rows[index].cells[0].text if index < len(rows) else ""
-            if index >= len(rows) or amount_match(text, patterns) or is_grid(rows[index]):
+            if (
+                index == len(rows)
+                or is_grid(rows[index])
+                or holds_figure(rows[index].cells[0].text, patterns)
+            ):
                 break
             cells.append((rank, rows[index].cells[0]))
             index += 1
         for rank in values:
             if (
-                index >= len(rows)
+                index == len(rows)
                 or is_grid(rows[index])
                 or not is_value(rows[index].cells[0].text, patterns)
             ):
                 break
             cells.append((rank, rows[index].cells[0]))
             index += 1
-        if not cells or not any(rank in values for rank, _ in cells):
-            return index - len(cells)
+        if not any(rank in values for rank, _ in cells):
+            return start
         read_row(doc, table, cells, found, patterns)
     return index
 
