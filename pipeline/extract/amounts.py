@@ -471,10 +471,11 @@ def prose_amounts(doc: Document, patterns: Patterns, excluded: list[tuple[int, i
     the parts of an amount ("dont …"). A stated total is an item only when it is the only one."""
     items: dict[Amount, Candidate] = {}
     totals: list[Candidate] = []
-    intro = None
+    intro = previous = None
     for sentence in sentences(doc.plain):
-        context = intro if intro and re.match(r"[ \t]*[-–•*]", sentence.text) else None
-        intro = sentence if sentence.text.rstrip().endswith(":") else context
+        context = context_of(doc, sentence, intro, previous)
+        intro = sentence if sentence.text.rstrip().endswith(":") else context if context is intro else None
+        previous = sentence
         if not any(
             patterns.regex("amounts", "money_context").search(s.text) for s in (sentence, context) if s
         ):
@@ -487,6 +488,17 @@ def prose_amounts(doc: Document, patterns: Patterns, excluded: list[tuple[int, i
                 items.setdefault(amount, candidate)
     stated = [Candidate(c.value.montant, c.evidence, 0.85, "amounts.total_stated") for c in totals]
     return Found(list(items.values()), stated, totals)
+
+
+def context_of(doc: Document, sentence: Cell, intro: Cell | None, previous: Cell | None) -> Cell | None:
+    """The sentence whose words of credits, years and kinds a sentence takes when it has none: a
+    list item's introduction ("les crédits suivants :"), or the clause before a semicolon ("Pour
+    2024 : 100 000 € en AE ; 80 000 € en CP")."""
+    if intro and re.match(r"[ \t]*[-–•*]", sentence.text):
+        return intro
+    if previous and doc.plain[: sentence.start].rstrip().endswith(";"):
+        return previous
+    return None
 
 
 def sentence_amounts(
