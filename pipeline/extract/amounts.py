@@ -172,7 +172,9 @@ def heading(text: str, patterns: Patterns) -> Heading | None:
     text = text.strip()
     if not text or len(text) > 80 or patterns.regex("values", "amount").search(text):
         return None
-    if patterns.regex("amounts", "not_credit_header").search(text):
+    if patterns.regex("amounts", "not_credit_header").search(text) or patterns.regex(
+        "amounts", "total_column"
+    ).match(text):
         return None
     for role in patterns["amounts"]["label_columns"]:
         if patterns.regex("amounts", "label_columns", role).match(text):
