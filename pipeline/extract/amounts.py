@@ -612,9 +612,9 @@ def nearest(said: list[Said], figure: Figure) -> object:
 
 
 def sentences(text: str) -> list[Cell]:
-    """The text cut at full stops and semicolons, blank lines, list items and lines that start
-    with a capital; a line wrapped inside a sentence stays in it."""
-    cut = re.compile(r"[.;](?!\d)|\n(?=[ \t]*(?:\n|[-–•*][ \t]|[A-ZÀ-Ý«\"]))")
+    """The text cut at full stops and semicolons, blank lines, list items and after a colon
+    ending a line; a line wrapped inside a sentence (as PDFs and OCR print them) stays in it."""
+    cut = re.compile(r"[.;](?!\d)|\n(?=[ \t]*(?:\n|[-–•*][ \t]))|(?<=:)[ \t]*\n")
     found, start = [], 0
     for match in [*cut.finditer(text), None]:
         end = match.end() if match else len(text)
