@@ -305,3 +305,46 @@ def test_a_ministry_dropped_before_a_sigle_the_text_never_expands_goes_to_review
     )
     assert record["delegant"]["nom"] == "Structure de maintien des matériels"
     assert record["evidence"]["delegant.nom"]["confidence"] < patterns["review"]["threshold"]
+
+
+def test_a_heading_over_two_signatures_gives_both_its_role(extract_text):
+    text = (
+        "Fait à Paris, le 4 mars 2024.\n\nLe délégant :\n\nPour le ministre et par délégation,\n"
+        "le directeur du budget,\nJean DUPONT.\n\nLe chef du service des achats,\nPaul MARTIN.\n\n"
+        "Le délégataire :\n\nLa directrice du numérique,\nAnne PETIT.\n"
+    )
+    record = extract_text(text)
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Paul Martin", "delegant"),
+        ("Anne Petit", "delegataire"),
+    ]
+
+
+def test_a_label_over_one_signature_is_no_heading_for_the_next(extract_text):
+    text = (
+        "Entre\nLa direction du budget, ci-après « le délégant »,\nEt\nLa direction du numérique, "
+        "ci-après « le délégataire ».\nIl est convenu ce qui suit :\n"
+        "Fait à Paris, le 4 mars 2024.\n\nLe délégant,\nle directeur du budget,\nJean DUPONT\n\n"
+        "La directrice du numérique,\nAnne PETIT\n"
+    )
+    record = extract_text(text)
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Anne Petit", "delegataire"),
+    ]
+
+
+def test_signatures_labelled_without_a_fait_line_are_read(extract_text):
+    text = (
+        "Article 1 – Objet\n\nLe délégant confie au délégataire l'ordonnancement des dépenses "
+        "d'entretien des véhicules des services de police de la zone.\n\n"
+        "Article 5 – Publication\n\nLa présente convention est publiée au recueil des actes "
+        "administratifs.\n\nLe délégant,\nle directeur zonal,\n\nJean DUPONT\n\n"
+        "Le délégataire,\nla secrétaire générale,\n\nAnne PETIT\n"
+    )
+    record = extract_text(text)
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Anne Petit", "delegataire"),
+    ]

@@ -154,11 +154,13 @@ def looks_truncated(doc: Document, blocks: Blocks, patterns: Patterns) -> bool:
 
 def find_signature(doc: Document, patterns: Patterns) -> Span | None:
     """From the last "Fait à …" line, or else from a last "Paris, le …" line in the text's last
-    third, to the annexes."""
+    third, or else from its first line naming a signing party ("Le délégant,"), to the annexes."""
+    tail = len(doc.plain) * 2 // 3
     starts = list(patterns.folded("document", "signature_start").finditer(doc.lower))
     if not starts:
-        tail = len(doc.plain) * 2 // 3
         starts = list(patterns.finditer(doc, "signature", "place_date", start=tail))
+    if not starts:
+        starts = list(patterns.finditer(doc, "roles", "signature_label", start=tail))[:1]
     if not starts:
         return None
     begin = starts[-1].start()

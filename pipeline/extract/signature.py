@@ -27,9 +27,17 @@ class Signatory:
     par_delegation: bool
 
 
-def extract_place_date(doc: Document, span: Span | None, patterns: Patterns) -> dict[str, Candidate]:
+def extract_place_date(
+    doc: Document, span: Span | None, patterns: Patterns, heading_end: int = 0
+) -> dict[str, Candidate]:
+    """Place and date from the "Fait à …" line; with none, from a "Paris, le …" line above
+    the signatures, else from a letter's "Bordeaux, le …" line heading the act (before
+    `heading_end`, where the parties start)."""
     if span is None or not patterns.folded("document", "signature_start").match(doc.lower, span.start):
-        return place_date_without_fait(doc, patterns)
+        tail = len(doc.plain) * 2 // 3
+        return place_date_line(doc, patterns, tail, None, "signature.place_date") or place_date_line(
+            doc, patterns, 0, min(heading_end, tail), "signature.place_date_heading"
+        )
     window = fait_window(doc, span, patterns)
     found = {}
     place = patterns.regex("signature", "place").search(window.text)
@@ -63,25 +71,19 @@ def fait_window(doc: Document, span: Span, patterns: Patterns) -> Cell:
     return first
 
 
-def place_date_without_fait(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
-    tail = len(doc.plain) * 2 // 3
-    matches = list(patterns.finditer(doc, "signature", "place_date", start=tail))
+def place_date_line(
+    doc: Document, patterns: Patterns, start: int, end: int | None, rule: str
+) -> dict[str, Candidate]:
+    """Place and date from the last "Paris, le …" line between two offsets."""
+    matches = list(patterns.finditer(doc, "signature", "place_date", start=start, end=end))
     if not matches:
         return {}
     match = matches[-1]
-    found = {
-        "lieu_signature": Candidate(
-            doc.plain[slice(*match.span("place"))],
-            doc.evidence(*match.span("place")),
-            0.75,
-            "signature.place_date",
-        )
-    }
+    place = doc.plain[slice(*match.span("place"))]
+    found = {"lieu_signature": Candidate(place, doc.evidence(*match.span("place")), 0.75, rule)}
     parsed = parse_date(doc.plain[slice(*match.span("date"))])
     if parsed:
-        found["date_signature"] = Candidate(
-            parsed, doc.evidence(*match.span("date")), 0.75, "signature.place_date"
-        )
+        found["date_signature"] = Candidate(parsed, doc.evidence(*match.span("date")), 0.75, rule)
     return found
 
 
@@ -91,9 +93,10 @@ def extract_signatories(
     if span is None:
         return []
     lines, names = signature_lines(doc, span, patterns, nlp)
-    found, previous = [], -1
+    found, headings, previous = [], [], -1
     for index in names:
         between = lines[previous + 1 : index]
+        headings.append(label_role(between, patterns))
         role, confidence = signatory_role(lines[index].text, between, parties, patterns)
         signatory = Signatory(
             person_name(strip_civility(lines[index].text, patterns)),
@@ -111,13 +114,30 @@ def extract_signatories(
             )
         )
         previous = index
+    inherit_headings(found, headings)
     fill_roles_by_elimination(found, parties)
     return found
 
 
+def inherit_headings(found: list[Candidate], headings: list[str | None]) -> None:
+    """A block with no role of its own under a party's heading ("Le délégant :" over two
+    signatures) takes that heading's role, when a later heading names the other party: the
+    headings then share out the blocks."""
+    for i, candidate in enumerate(found):
+        above = [role for role in headings[:i] if role]
+        below = [role for role in headings[i + 1 :] if role]
+        if candidate.value.partie is None and above and below and below[0] != above[-1]:
+            old = candidate.value
+            signatory = Signatory(old.nom, above[-1], old.fonction, old.par_delegation)
+            found[i] = Candidate(signatory, candidate.evidence, 0.75, "signature.signatory_under_heading")
+
+
 def signature_lines(doc: Document, span: Span, patterns: Patterns, nlp) -> tuple[list[Cell], list[int]]:
-    """The lines after "Fait à …", and the indexes of those that are a person's name."""
-    lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])][1:]
+    """The block's lines after its "Fait à …" or "Paris, le …" line, and the indexes of those
+    that are a person's name."""
+    lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])]
+    if not patterns.regex("roles", "signature_label").match(lines[0].text):
+        lines = lines[1:]
     lines = [cell for line in by_column(lines, patterns) for cell in comma_parts(line, patterns, nlp)]
     return lines, [i for i, line in enumerate(lines) if is_person(line.text, patterns, nlp)]
 

@@ -16,6 +16,10 @@ ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # The common written form, read without dateparser (ten times faster): "5 avril 2018",
 # "1er mars 2021", "20 FEV. 2020"; months by their first letters.
 WRITTEN_DATE = re.compile(r"(\d{1,2})(?:er)?\s*([^\W\d_]+)\.?\s+(\d{4})", re.IGNORECASE)
+# A date in words: "vingt-sept février deux mille vingt-cinq", "premier mars deux mille vingt".
+DATE_IN_WORDS = re.compile(
+    r"(?P<day>[^\W\d_][\w -]*?)\s+(?P<month>[^\W\d_]+)\s+(?P<year>(?:deux|mil|dix)[\w -]+)"
+)
 MONTHS = {
     "janv": 1, "févr": 2, "fevr": 2, "fév": 2, "fev": 2, "mars": 3, "avr": 4, "mai": 5, "juin": 6,
     "juil": 7, "août": 8, "aout": 8, "sept": 9, "sep": 9, "oct": 10, "nov": 11, "déc": 12, "dec": 12,
@@ -42,9 +46,23 @@ def parse_date(span: str) -> date | None:
             return date(int(written[3]), month, int(written[1]))
         except ValueError:
             return None
+    in_words = DATE_IN_WORDS.fullmatch(span.strip().lower())
+    if in_words:
+        return date_in_words(in_words)
     cleaned = re.sub(r"\b1er\b", "1", span, flags=re.IGNORECASE)
     parsed = dateparser.parse(cleaned, languages=["fr"], settings=DATE_SETTINGS)
     return parsed.date() if parsed else None
+
+
+def date_in_words(match: re.Match) -> date | None:
+    day = 1 if match["day"] == "premier" else words_to_number(match["day"])
+    month, year = month_number(match["month"]), words_to_number(match["year"])
+    if not (day and month and year):
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 MONTH_WORD = re.compile(
