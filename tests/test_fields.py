@@ -348,3 +348,23 @@ def test_signatures_labelled_without_a_fait_line_are_read(extract_text):
         ("Jean Dupont", "delegant"),
         ("Anne Petit", "delegataire"),
     ]
+
+
+def test_signatures_side_by_side_without_a_fait_line_are_read(extract_text):
+    text = (
+        "Article 1 – Objet\n\nLe délégant confie au délégataire l'ordonnancement des dépenses "
+        "d'entretien des véhicules des services de police de la zone.\n\n"
+        "Article 5 – Publication\n\nLa présente convention est publiée au recueil des actes "
+        "administratifs.\n\nLe délégant,          Le délégataire,\n"
+        "Jean DUPONT          Anne PETIT\n"
+    )
+    record = extract_text(text)
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Anne Petit", "delegataire"),
+    ]
+
+
+def test_a_date_with_no_break_spaces_is_read(extract_text):
+    record = extract_text("Convention.\n" * 30 + "Fait à Paris, le\u00a014\u00a0mars\u00a02024\n")
+    assert (record["lieu_signature"], record["date_signature"]) == ("Paris", "2024-03-14")

@@ -160,7 +160,7 @@ def find_signature(doc: Document, patterns: Patterns) -> Span | None:
     if not starts:
         starts = list(patterns.finditer(doc, "signature", "place_date", start=tail))
     if not starts:
-        starts = list(patterns.finditer(doc, "roles", "signature_label", start=tail))[:1]
+        starts = list(patterns.finditer(doc, "signature", "labels_line", start=tail))[:1]
     if not starts:
         return None
     begin = starts[-1].start()

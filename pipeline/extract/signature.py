@@ -136,7 +136,7 @@ def signature_lines(doc: Document, span: Span, patterns: Patterns, nlp) -> tuple
     """The block's lines after its "Fait à …" or "Paris, le …" line, and the indexes of those
     that are a person's name."""
     lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])]
-    if not patterns.regex("roles", "signature_label").match(lines[0].text):
+    if lines and not patterns.regex("signature", "labels_line").match(lines[0].text):
         lines = lines[1:]
     lines = [cell for line in by_column(lines, patterns) for cell in comma_parts(line, patterns, nlp)]
     return lines, [i for i, line in enumerate(lines) if is_person(line.text, patterns, nlp)]

@@ -28,6 +28,7 @@ MONTHS = {
 
 def parse_date(span: str) -> date | None:
     """Parse a date already cut out of its sentence ("20 FEV. 2020", "23/11/2020", "6-9-2019")."""
+    span = " ".join(span.split())
     numeric = NUMERIC_DATE.fullmatch(span.strip())
     iso = ISO_DATE.fullmatch(span.strip())
     if numeric or iso:
