@@ -16,6 +16,8 @@ ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # The common written form, read without dateparser (ten times faster): "5 avril 2018",
 # "1er mars 2021", "20 FEV. 2020"; months by their first letters.
 WRITTEN_DATE = re.compile(r"(\d{1,2})(?:er)?\s*([^\W\d_]+)\.?\s+(\d{4})", re.IGNORECASE)
+# The first of the month, as printed or as OCR reads it: "1er", "1 er", "ler".
+FIRST_DAY = re.compile(r"\b(?:1 ?er|ler)\b", re.IGNORECASE)
 # A date in words: "vingt-sept février deux mille vingt-cinq", "premier mars deux mille vingt".
 DATE_IN_WORDS = re.compile(
     r"(?P<day>[^\W\d_][\w -]*?)\s+(?P<month>[^\W\d_]+)\s+(?P<year>(?:deux|mil|dix)[\w -]+)"
@@ -28,7 +30,7 @@ MONTHS = {
 
 def parse_date(span: str) -> date | None:
     """Parse a date already cut out of its sentence ("20 FEV. 2020", "23/11/2020", "6-9-2019")."""
-    span = " ".join(span.split())
+    span = FIRST_DAY.sub("1", " ".join(span.split()))
     numeric = NUMERIC_DATE.fullmatch(span.strip())
     iso = ISO_DATE.fullmatch(span.strip())
     if numeric or iso:
@@ -50,8 +52,7 @@ def parse_date(span: str) -> date | None:
     in_words = DATE_IN_WORDS.fullmatch(span.strip().lower())
     if in_words:
         return date_in_words(in_words)
-    cleaned = re.sub(r"\b1er\b", "1", span, flags=re.IGNORECASE)
-    parsed = dateparser.parse(cleaned, languages=["fr"], settings=DATE_SETTINGS)
+    parsed = dateparser.parse(span, languages=["fr"], settings=DATE_SETTINGS)
     return parsed.date() if parsed else None
 
 
