@@ -368,3 +368,15 @@ def test_signatures_side_by_side_without_a_fait_line_are_read(extract_text):
 def test_a_date_with_no_break_spaces_is_read(extract_text):
     record = extract_text("Convention.\n" * 30 + "Fait à Paris, le\u00a014\u00a0mars\u00a02024\n")
     assert (record["lieu_signature"], record["date_signature"]) == ("Paris", "2024-03-14")
+
+
+def test_two_signatures_with_no_role_said_are_read_in_the_decret_order(extract_text):
+    text = "Convention.\n" * 30 + "Fait à Paris, le 4 mars 2024\nJean DUPONT\nAnne PETIT\n"
+    record = extract_text(text)
+    assert [s["partie"] for s in record["signataires"]] == ["delegant", "delegataire"]
+    assert "rôles des signataires non indiqués" in " ".join(record["warnings"])
+
+
+def test_a_lone_signature_under_stacked_headings_takes_the_closest(extract_text):
+    text = "Convention.\n" * 30 + "Fait à Paris, le 4 mars 2024\nLe délégant\n\nLe délégataire\nAnne PETIT\n"
+    assert [s["partie"] for s in extract_text(text)["signataires"]] == ["delegataire"]

@@ -93,10 +93,11 @@ def extract_signatories(
     if span is None:
         return []
     lines, names = signature_lines(doc, span, patterns, nlp)
-    found, headings, previous = [], [], -1
+    found, headings, stacks, previous = [], [], [], -1
     for index in names:
         between = lines[previous + 1 : index]
         headings.append(label_role(between, patterns))
+        stacks.append(heading_roles(between, parties, patterns))
         role, confidence = signatory_role(lines[index].text, between, parties, patterns)
         signatory = Signatory(
             person_name(strip_civility(lines[index].text, patterns)),
@@ -114,9 +115,67 @@ def extract_signatories(
             )
         )
         previous = index
+    share_stacked_headings(found, stacks, patterns)
     inherit_headings(found, headings)
     fill_roles_by_elimination(found, parties)
+    fill_roles_by_order(doc, found)
     return found
+
+
+def heading_roles(
+    between: list[Cell], parties: list[Party], patterns: Patterns
+) -> tuple[list[str], list[Cell]]:
+    """The roles the heading lines above a signature name, in order ("Le délégant", "Pour la
+    DNUM": a party's name, sigle or office), and the lines after the last of them."""
+    roles, after = [], between
+    for index, line in enumerate(between):
+        label = patterns.regex("roles", "signature_label").match(line.text)
+        for_party = patterns.regex("signature", "for_party").match(line.text)
+        role = role_of(label["role"].lower(), patterns) if label else None
+        role = role or (party_named(for_party["org"], parties) if for_party else None)
+        if role:
+            roles.append(role)
+            after = between[index + 1 :]
+    return roles, after
+
+
+def share_stacked_headings(
+    found: list[Candidate], stacks: list[tuple[list[str], list[Cell]]], patterns: Patterns
+) -> None:
+    """Two columns that OCR read line by line stack their headings ("Le délégant", "Le
+    délégataire") above their names: the names that follow, with no heading of their own,
+    take them in order, and each its office from the lines after the headings, which
+    alternate between the columns too. A signatory matched to a party's representative keeps
+    its role; one with no name to share them with takes the heading closest to it."""
+    for i, (stack, after) in enumerate(stacks):
+        if len(set(stack)) < 2:
+            continue
+        width = len(stack)
+        shared = i + width <= len(found) and not any(stacks[i + j][0] for j in range(1, width))
+        for j, role in enumerate(stack if shared else [stack[-1]]):
+            old = found[i + j].value
+            offices = [office(line.text, patterns) for line in after[j::width]]
+            function = next((o for o in offices if o), None) if shared else None
+            if found[i + j].confidence < 0.95:
+                old = Signatory(old.nom, role, old.fonction, old.par_delegation)
+            signatory = Signatory(old.nom, old.partie, function or old.fonction, old.par_delegation)
+            found[i + j] = Candidate(
+                signatory, found[i + j].evidence, 0.7, "signature.signatory_stacked_headings"
+            )
+
+
+def fill_roles_by_order(doc: Document, found: list[Candidate]) -> None:
+    """Two signatories and no role said for either: as in the décret's model, the délégant
+    signs first (on the left)."""
+    if len(found) != 2 or any(c.value.partie for c in found):
+        return
+    for i, role in enumerate(("delegant", "delegataire")):
+        old = found[i]
+        signatory = Signatory(old.value.nom, role, old.value.fonction, old.value.par_delegation)
+        found[i] = Candidate(signatory, old.evidence, 0.6, "signature.signatory_by_order")
+    doc.warnings.append(
+        "rôles des signataires non indiqués : le premier signataire est pris pour le délégant"
+    )
 
 
 def inherit_headings(found: list[Candidate], headings: list[str | None]) -> None:
@@ -244,14 +303,22 @@ def function_near(
             continue
         if other == after and lines[other].text.rstrip().endswith(","):
             continue
-        function = clean(lines[other].text)
-        lead = patterns.regex("signature", "function_lead").match(function)
-        function = function[lead.end() :] if lead else function
-        if has_function(function, patterns) and not patterns.regex("signature", "for_party").match(function):
-            article = patterns.regex("parties", "article").match(function)
-            function = function[article.end() :] if article else function
-            return function[:1].upper() + function[1:]
+        function = office(lines[other].text, patterns)
+        if function:
+            return function
     return None
+
+
+def office(text: str, patterns: Patterns) -> str | None:
+    """The office a line names ("Le directeur des sports," -> "Directeur des sports"), if any."""
+    function = clean(text)
+    lead = patterns.regex("signature", "function_lead").match(function)
+    function = function[lead.end() :] if lead else function
+    if not has_function(function, patterns) or patterns.regex("signature", "for_party").match(function):
+        return None
+    article = patterns.regex("parties", "article").match(function)
+    function = function[article.end() :] if article else function
+    return function[:1].upper() + function[1:]
 
 
 def adjacent(text: str, lines: list[Cell], one: int, other: int) -> bool:
