@@ -40,7 +40,7 @@ def first_rule(
         for match in patterns.finditer(doc, "terms", name, index, "pattern", start=start, end=end):
             if rule.get("about_convention") and not said_before(doc, patterns, "subject", match.start()):
                 continue
-            if rule.get("not_renewal") and said_before(doc, patterns, "renewal", match.start()):
+            if any(said_before(doc, patterns, words, match.start()) for words in rule.get("unless", ())):
                 continue
             value = rule_value(match, rule, patterns, signed)
             if value is not None:
@@ -50,8 +50,8 @@ def first_rule(
 
 
 def said_before(doc: Document, patterns: Patterns, words: str, position: int) -> bool:
-    """Whether the sentence up to a position holds some of these words: the convention as its
-    subject ("subject"), or its renewal ("renewal")."""
+    """Whether the sentence up to a position holds some of these words ("subject": the
+    convention as its subject; "renewal": its renewal…)."""
     start = max(doc.lower.rfind(mark, 0, position) for mark in ".;\n")
     start = max(start + 1, position - patterns["terms"]["subject_within_chars"])
     return bool(patterns.folded("terms", words).search(doc.lower, start, position))
