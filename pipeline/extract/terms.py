@@ -42,6 +42,8 @@ def first_rule(
                 continue
             if any(said_before(doc, patterns, words, match.start()) for words in rule.get("unless", ())):
                 continue
+            if not all(said_before(doc, patterns, words, match.start()) for words in rule.get("only_if", ())):
+                continue
             value = rule_value(match, rule, patterns, signed)
             if value is not None:
                 evidence = doc.evidence(*match.span())
