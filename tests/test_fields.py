@@ -380,3 +380,20 @@ def test_two_signatures_with_no_role_said_are_read_in_the_decret_order(extract_t
 def test_a_lone_signature_under_stacked_headings_takes_the_closest(extract_text):
     text = "Convention.\n" * 30 + "Fait à Paris, le 4 mars 2024\nLe délégant\n\nLe délégataire\nAnne PETIT\n"
     assert [s["partie"] for s in extract_text(text)["signataires"]] == ["delegataire"]
+
+
+def test_labels_of_a_parties_block_are_no_signatures(extract_text):
+    text = (
+        "Convention de délégation de gestion\n\nLe délégant :\nLa direction du budget, représentée par "
+        "M. Jean Dupont, directeur du budget.\n\nLe délégataire :\nLa direction du numérique, "
+        "représentée par Mme Anne Petit, directrice.\n\nArticle 1 – Objet\n\nLe délégant confie au "
+        "délégataire l'ordonnancement des dépenses de fonctionnement de ses services centraux.\n\n"
+        "Article 2 – Durée\n\nLa présente convention prend effet à compter de sa signature.\n\n"
+        "Le délégant,\nJean DUPONT\n\nLe délégataire,\nAnne PETIT\n"
+    )
+    record = extract_text(text)
+    assert record["delegataire"]["nom"] == "Direction du numérique"
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Anne Petit", "delegataire"),
+    ]
