@@ -397,3 +397,15 @@ def test_labels_of_a_parties_block_are_no_signatures(extract_text):
         ("Jean Dupont", "delegant"),
         ("Anne Petit", "delegataire"),
     ]
+
+
+def test_a_fait_line_left_blank_gives_way_to_the_letter_line_heading_the_act(extract_text):
+    text = (
+        "Toulouse, le 5 juin 2023\n\nCONVENTION DE DÉLÉGATION DE GESTION\n\nEntre\nLa direction A, "
+        "ci-après « le délégant »,\nEt\nLa direction B, ci-après « le délégataire ».\n"
+        + "Le délégant confie au délégataire l'ordonnancement des dépenses.\n" * 6
+        + "Fait à Toulouse, le\n\nLe délégant,\nJean DUPONT\n"
+    )
+    record = extract_text(text)
+    assert (record["lieu_signature"], record["date_signature"]) == ("Toulouse", "2023-06-05")
+    assert "date de signature laissée en blanc" in record["warnings"]

@@ -30,14 +30,25 @@ class Signatory:
 def extract_place_date(
     doc: Document, span: Span | None, patterns: Patterns, heading_end: int = 0
 ) -> dict[str, Candidate]:
-    """Place and date from the "Fait à …" line; with none, from a "Paris, le …" line above
-    the signatures, else from a letter's "Bordeaux, le …" line heading the act (before
-    `heading_end`, where the parties start)."""
+    """Place and date from the "Fait à …" line; with none (or its date left blank), from a
+    "Paris, le …" line above the signatures, else from a letter's "Bordeaux, le …" line heading
+    the act (before `heading_end`, where the parties start)."""
     if span is None or not patterns.folded("document", "signature_start").match(doc.lower, span.start):
-        tail = len(doc.plain) * 2 // 3
-        return place_date_line(doc, patterns, tail, None, "signature.place_date") or place_date_line(
-            doc, patterns, 0, min(heading_end, tail), "signature.place_date_heading"
-        )
+        return place_date_lines(doc, patterns, heading_end)
+    found = fait_place_date(doc, span, patterns)
+    if "date_signature" not in found:
+        found = place_date_lines(doc, patterns, heading_end) | found
+    return found
+
+
+def place_date_lines(doc: Document, patterns: Patterns, heading_end: int) -> dict[str, Candidate]:
+    tail = len(doc.plain) * 2 // 3
+    return place_date_line(doc, patterns, tail, None, "signature.place_date") or place_date_line(
+        doc, patterns, 0, min(heading_end, tail), "signature.place_date_heading"
+    )
+
+
+def fait_place_date(doc: Document, span: Span, patterns: Patterns) -> dict[str, Candidate]:
     window = fait_window(doc, span, patterns)
     found = {}
     place = patterns.regex("signature", "place").search(window.text)
