@@ -409,3 +409,14 @@ def test_a_fait_line_left_blank_gives_way_to_the_letter_line_heading_the_act(ext
     record = extract_text(text)
     assert (record["lieu_signature"], record["date_signature"]) == ("Toulouse", "2023-06-05")
     assert "date de signature laissée en blanc" in record["warnings"]
+
+
+def test_a_heading_over_two_signatures_ends_at_a_block_for_the_other_party(extract_text):
+    text = (
+        "Entre\nLe ministère des armées, ci-après « le délégant »,\nEt\nLe service de soutien de "
+        "la flotte (SSF), ci-après « le délégataire ».\nIl est convenu ce qui suit :\n"
+        "Fait à Paris, le 4 mars 2024\nLe délégant :\n\nLe directeur du budget,\nJean DUPONT\n\n"
+        "Le major général,\nPaul MARTIN\n\nPour le SSF,\nLa directrice,\nAnne PETIT\n"
+    )
+    record = extract_text(text)
+    assert [s["partie"] for s in record["signataires"]] == ["delegant", "delegant", "delegataire"]

@@ -104,10 +104,9 @@ def extract_signatories(
     if span is None:
         return []
     lines, names = signature_lines(doc, span, patterns, nlp)
-    found, headings, stacks, previous = [], [], [], -1
+    found, stacks, previous = [], [], -1
     for index in names:
         between = lines[previous + 1 : index]
-        headings.append(label_role(between, patterns))
         stacks.append(heading_roles(between, parties, patterns))
         role, confidence = signatory_role(lines[index].text, between, parties, patterns)
         signatory = Signatory(
@@ -127,7 +126,7 @@ def extract_signatories(
         )
         previous = index
     share_stacked_headings(found, stacks, patterns)
-    inherit_headings(found, headings)
+    inherit_headings(found, [roles[-1] if roles else None for roles, _ in stacks])
     fill_roles_by_elimination(found, parties)
     fill_roles_by_order(doc, found)
     return found
@@ -191,8 +190,8 @@ def fill_roles_by_order(doc: Document, found: list[Candidate]) -> None:
 
 def inherit_headings(found: list[Candidate], headings: list[str | None]) -> None:
     """A block with no role of its own under a party's heading ("Le délégant :" over two
-    signatures) takes that heading's role, when a later heading names the other party: the
-    headings then share out the blocks."""
+    signatures) takes that heading's role, when a later heading ("Le délégataire :", "Pour le
+    SSF") names the other party: the headings then share out the blocks."""
     for i, candidate in enumerate(found):
         above = [role for role in headings[:i] if role]
         below = [role for role in headings[i + 1 :] if role]
