@@ -11,7 +11,8 @@ from text_to_num import text2num
 DATE_SETTINGS = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "STRICT_PARSING": True}
 
 
-NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+# Day, month, year: "23/11/2020", "6-9-2019", "23/11/20" (a year of two digits is this century's).
+NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # The common written form, read without dateparser (ten times faster): "5 avril 2018",
 # "1er mars 2021", "20 FEV. 2020"; months by their first letters.
@@ -36,6 +37,7 @@ def parse_date(span: str) -> date | None:
     if numeric or iso:
         if numeric:
             day, month, year = map(int, numeric.groups())
+            year += 2000 if year < 100 else 0
         else:
             year, month, day = map(int, iso.groups())
         try:
