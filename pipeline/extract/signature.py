@@ -163,15 +163,15 @@ def share_stacked_headings(
         width = len(stack)
         shared = i + width <= len(found) and not any(stacks[i + j][0] for j in range(1, width))
         for j, role in enumerate(stack if shared else [stack[-1]]):
-            old = found[i + j].value
-            offices = [office(line.text, patterns) for line in after[j::width]]
-            function = next((o for o in offices if o), None) if shared else None
-            if found[i + j].confidence < 0.95:
-                old = Signatory(old.nom, role, old.fonction, old.par_delegation)
-            signatory = Signatory(old.nom, old.partie, function or old.fonction, old.par_delegation)
-            found[i + j] = Candidate(
-                signatory, found[i + j].evidence, 0.7, "signature.signatory_stacked_headings"
-            )
+            candidate, old = found[i + j], found[i + j].value
+            role = old.partie if candidate.confidence >= 0.95 else role
+            offices = [office(line.text, patterns) for line in after[j::width]] if shared else []
+            function = next((o for o in offices if o), old.fonction)
+            if (role, function) != (old.partie, old.fonction):
+                signatory = Signatory(old.nom, role, function, old.par_delegation)
+                found[i + j] = Candidate(
+                    signatory, candidate.evidence, 0.7, "signature.signatory_stacked_headings"
+                )
 
 
 def fill_roles_by_order(doc: Document, found: list[Candidate]) -> None:
