@@ -112,7 +112,9 @@ ESCAPED_QUOTE = re.compile(r"(\w*)(\\+)(['’\"])")
 
 def blank_markup(text: str) -> str:
     """Blank out Markdown/HTML emphasis left by OCR, and the backslash of quotes escaped by web
-    pages ("d\\'une" reads " d'une"), keeping every offset in place."""
+    pages ("d\\'une" reads " d'une"), keeping every offset in place. A no-break space (web
+    pages and PDFs put one inside dates and before colons) reads as a space."""
+    text = text.replace("\u00a0", " ").replace("\u202f", " ")
     for mark in MARKUP:
         text = text.replace(mark, " " * len(mark))
     if "\\" in text:

@@ -305,3 +305,118 @@ def test_a_ministry_dropped_before_a_sigle_the_text_never_expands_goes_to_review
     )
     assert record["delegant"]["nom"] == "Structure de maintien des matériels"
     assert record["evidence"]["delegant.nom"]["confidence"] < patterns["review"]["threshold"]
+
+
+def test_a_heading_over_two_signatures_gives_both_its_role(extract_text):
+    text = (
+        "Fait à Paris, le 4 mars 2024.\n\nLe délégant :\n\nPour le ministre et par délégation,\n"
+        "le directeur du budget,\nJean DUPONT.\n\nLe chef du service des achats,\nPaul MARTIN.\n\n"
+        "Le délégataire :\n\nLa directrice du numérique,\nAnne PETIT.\n"
+    )
+    record = extract_text(text)
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Paul Martin", "delegant"),
+        ("Anne Petit", "delegataire"),
+    ]
+
+
+def test_a_label_over_one_signature_is_no_heading_for_the_next(extract_text):
+    text = (
+        "Entre\nLa direction du budget, ci-après « le délégant »,\nEt\nLa direction du numérique, "
+        "ci-après « le délégataire ».\nIl est convenu ce qui suit :\n"
+        "Fait à Paris, le 4 mars 2024.\n\nLe délégant,\nle directeur du budget,\nJean DUPONT\n\n"
+        "La directrice du numérique,\nAnne PETIT\n"
+    )
+    record = extract_text(text)
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Anne Petit", "delegataire"),
+    ]
+
+
+def test_signatures_labelled_without_a_fait_line_are_read(extract_text):
+    text = (
+        "Article 1 – Objet\n\nLe délégant confie au délégataire l'ordonnancement des dépenses "
+        "d'entretien des véhicules des services de police de la zone.\n\n"
+        "Article 5 – Publication\n\nLa présente convention est publiée au recueil des actes "
+        "administratifs.\n\nLe délégant,\nle directeur zonal,\n\nJean DUPONT\n\n"
+        "Le délégataire,\nla secrétaire générale,\n\nAnne PETIT\n"
+    )
+    record = extract_text(text)
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Anne Petit", "delegataire"),
+    ]
+
+
+def test_signatures_side_by_side_without_a_fait_line_are_read(extract_text):
+    text = (
+        "Article 1 – Objet\n\nLe délégant confie au délégataire l'ordonnancement des dépenses "
+        "d'entretien des véhicules des services de police de la zone.\n\n"
+        "Article 5 – Publication\n\nLa présente convention est publiée au recueil des actes "
+        "administratifs.\n\nLe délégant,          Le délégataire,\n"
+        "Jean DUPONT          Anne PETIT\n"
+    )
+    record = extract_text(text)
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Anne Petit", "delegataire"),
+    ]
+
+
+def test_a_date_with_no_break_spaces_is_read(extract_text):
+    record = extract_text("Convention.\n" * 30 + "Fait à Paris, le\u00a014\u00a0mars\u00a02024\n")
+    assert (record["lieu_signature"], record["date_signature"]) == ("Paris", "2024-03-14")
+
+
+def test_two_signatures_with_no_role_said_are_read_in_the_decret_order(extract_text):
+    text = "Convention.\n" * 30 + "Fait à Paris, le 4 mars 2024\nJean DUPONT\nAnne PETIT\n"
+    record = extract_text(text)
+    assert [s["partie"] for s in record["signataires"]] == ["delegant", "delegataire"]
+    assert "rôles des signataires non indiqués" in " ".join(record["warnings"])
+
+
+def test_a_lone_signature_under_stacked_headings_takes_the_closest(extract_text):
+    text = "Convention.\n" * 30 + "Fait à Paris, le 4 mars 2024\nLe délégant\n\nLe délégataire\nAnne PETIT\n"
+    assert [s["partie"] for s in extract_text(text)["signataires"]] == ["delegataire"]
+
+
+def test_labels_of_a_parties_block_are_no_signatures(extract_text):
+    text = (
+        "Convention de délégation de gestion\n\nLe délégant :\nLa direction du budget, représentée par "
+        "M. Jean Dupont, directeur du budget.\n\nLe délégataire :\nLa direction du numérique, "
+        "représentée par Mme Anne Petit, directrice.\n\nArticle 1 – Objet\n\nLe délégant confie au "
+        "délégataire l'ordonnancement des dépenses de fonctionnement de ses services centraux.\n\n"
+        "Article 2 – Durée\n\nLa présente convention prend effet à compter de sa signature.\n\n"
+        "Le délégant,\nJean DUPONT\n\nLe délégataire,\nAnne PETIT\n"
+    )
+    record = extract_text(text)
+    assert record["delegataire"]["nom"] == "Direction du numérique"
+    assert [(s["nom"], s["partie"]) for s in record["signataires"]] == [
+        ("Jean Dupont", "delegant"),
+        ("Anne Petit", "delegataire"),
+    ]
+
+
+def test_a_fait_line_left_blank_gives_way_to_the_letter_line_heading_the_act(extract_text):
+    text = (
+        "Toulouse, le 5 juin 2023\n\nCONVENTION DE DÉLÉGATION DE GESTION\n\nEntre\nLa direction A, "
+        "ci-après « le délégant »,\nEt\nLa direction B, ci-après « le délégataire ».\n"
+        + "Le délégant confie au délégataire l'ordonnancement des dépenses.\n" * 6
+        + "Fait à Toulouse, le\n\nLe délégant,\nJean DUPONT\n"
+    )
+    record = extract_text(text)
+    assert (record["lieu_signature"], record["date_signature"]) == ("Toulouse", "2023-06-05")
+    assert "date de signature laissée en blanc" in record["warnings"]
+
+
+def test_a_heading_over_two_signatures_ends_at_a_block_for_the_other_party(extract_text):
+    text = (
+        "Entre\nLe ministère des armées, ci-après « le délégant »,\nEt\nLe service de soutien de "
+        "la flotte (SSF), ci-après « le délégataire ».\nIl est convenu ce qui suit :\n"
+        "Fait à Paris, le 4 mars 2024\nLe délégant :\n\nLe directeur du budget,\nJean DUPONT\n\n"
+        "Le major général,\nPaul MARTIN\n\nPour le SSF,\nLa directrice,\nAnne PETIT\n"
+    )
+    record = extract_text(text)
+    assert [s["partie"] for s in record["signataires"]] == ["delegant", "delegant", "delegataire"]

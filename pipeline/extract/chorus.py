@@ -7,6 +7,7 @@ import re
 from collections import Counter
 
 from pipeline.extract.names import clean
+from pipeline.extract.wrapped import unwrapped
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
 
@@ -53,12 +54,17 @@ FORMATS = {
 
 
 def extract_chorus(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
-    found = {}
+    """Each code as printed; one the text gives nowhere else is looked for again in its prose
+    read unwrapped (a label or a libellé a line break or a cut word split)."""
+    found, prose = {}, None
     for name in FIELDS:
         candidate = extract_code(doc, patterns, name)
+        if candidate is None:
+            prose = prose or unwrapped(doc)
+            candidate = extract_code(prose, patterns, name)
         if candidate:
             found[name] = candidate
-    derive_programme(doc, found)
+    derive_programme(doc, found, patterns)
     return found
 
 
@@ -132,12 +138,14 @@ def ocr_digits(value: str, patterns: Patterns, name: str) -> str:
     return value[:start] + digits + value[end:]
 
 
-def derive_programme(doc: Document, found: dict[str, Candidate]) -> None:
-    """The programme is the UO code's first four digits: 0203-CITR-ELAB -> 203."""
+def derive_programme(doc: Document, found: dict[str, Candidate], patterns: Patterns) -> None:
+    """The programme is the UO code's first four digits: 0203-CITR-ELAB -> 203, and O107-…
+    (a letter O printed for a zero) -> 107."""
     uo = found.get("centre_financier")
-    if not uo:
+    digits = uo and ocr_digits(uo.value, patterns, "centre_financier")[:4]
+    if not digits or not digits.isdigit():
         return
-    derived = str(int(uo.value[:4]))
+    derived = str(int(digits))
     stated = found.get("programme")
     if stated and stated.value != derived:
         doc.warnings.append(

@@ -71,7 +71,7 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
             found[f"{role}.{name}"] = candidate
     found.update(extract_about(doc, patterns))
     found.update(extract_chorus(doc, patterns))
-    found.update(extract_place_date(doc, blocks.signature, patterns))
+    found.update(extract_place_date(doc, blocks.signature, patterns, blocks.heading_end))
     act = extract_act(doc, patterns, blocks.heading_end)
     heading_date = act.pop("date_heading", None)
     if "date_signature" not in found and heading_date:

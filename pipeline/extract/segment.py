@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import regex
+
 from pipeline.errors import NotAConvention
 from pipeline.model import Document, lower_in_place
 from pipeline.patterns import Patterns
@@ -154,14 +156,28 @@ def looks_truncated(doc: Document, blocks: Blocks, patterns: Patterns) -> bool:
 
 def find_signature(doc: Document, patterns: Patterns) -> Span | None:
     """From the last "Fait à …" line, or else from a last "Paris, le …" line in the text's last
-    third, to the annexes."""
+    third, or else from the first of its last lines naming a signing party ("Le délégant,"),
+    to the annexes."""
+    tail = len(doc.plain) * 2 // 3
     starts = list(patterns.folded("document", "signature_start").finditer(doc.lower))
     if not starts:
-        tail = len(doc.plain) * 2 // 3
         starts = list(patterns.finditer(doc, "signature", "place_date", start=tail))
+    if not starts:
+        starts = last_labels(doc, patterns, tail)
     if not starts:
         return None
     begin = starts[-1].start()
     limit = begin + patterns["document"]["signature_max_chars"]
     end = patterns.folded("document", "signature_end").search(doc.lower, begin, limit)
     return Span(begin, end.start() if end else min(limit, len(doc.plain)))
+
+
+def last_labels(doc: Document, patterns: Patterns, tail: int) -> list[regex.Match]:
+    """The first of the last labels above signatures ("Le délégant," … "Le délégataire,"),
+    each within reach of the next: labels further up (a parties block) are no signatures."""
+    labels = list(patterns.finditer(doc, "signature", "labels_line", start=tail))
+    reach = patterns["signature"]["labels_reach"]
+    first = len(labels) - 1
+    while first > 0 and labels[first].start() - labels[first - 1].start() <= reach:
+        first -= 1
+    return labels[first:][:1]

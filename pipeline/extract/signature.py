@@ -27,9 +27,28 @@ class Signatory:
     par_delegation: bool
 
 
-def extract_place_date(doc: Document, span: Span | None, patterns: Patterns) -> dict[str, Candidate]:
+def extract_place_date(
+    doc: Document, span: Span | None, patterns: Patterns, heading_end: int = 0
+) -> dict[str, Candidate]:
+    """Place and date from the "Fait à …" line; with none (or its date left blank), from a
+    "Paris, le …" line above the signatures, else from a letter's "Bordeaux, le …" line heading
+    the act (before `heading_end`, where the parties start)."""
     if span is None or not patterns.folded("document", "signature_start").match(doc.lower, span.start):
-        return place_date_without_fait(doc, patterns)
+        return place_date_lines(doc, patterns, heading_end)
+    found = fait_place_date(doc, span, patterns)
+    if "date_signature" not in found:
+        found = place_date_lines(doc, patterns, heading_end) | found
+    return found
+
+
+def place_date_lines(doc: Document, patterns: Patterns, heading_end: int) -> dict[str, Candidate]:
+    tail = len(doc.plain) * 2 // 3
+    return place_date_line(doc, patterns, tail, None, "signature.place_date") or place_date_line(
+        doc, patterns, 0, min(heading_end, tail), "signature.place_date_heading"
+    )
+
+
+def fait_place_date(doc: Document, span: Span, patterns: Patterns) -> dict[str, Candidate]:
     window = fait_window(doc, span, patterns)
     found = {}
     place = patterns.regex("signature", "place").search(window.text)
@@ -63,25 +82,19 @@ def fait_window(doc: Document, span: Span, patterns: Patterns) -> Cell:
     return first
 
 
-def place_date_without_fait(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
-    tail = len(doc.plain) * 2 // 3
-    matches = list(patterns.finditer(doc, "signature", "place_date", start=tail))
+def place_date_line(
+    doc: Document, patterns: Patterns, start: int, end: int | None, rule: str
+) -> dict[str, Candidate]:
+    """Place and date from the last "Paris, le …" line between two offsets."""
+    matches = list(patterns.finditer(doc, "signature", "place_date", start=start, end=end))
     if not matches:
         return {}
     match = matches[-1]
-    found = {
-        "lieu_signature": Candidate(
-            doc.plain[slice(*match.span("place"))],
-            doc.evidence(*match.span("place")),
-            0.75,
-            "signature.place_date",
-        )
-    }
+    place = doc.plain[slice(*match.span("place"))]
+    found = {"lieu_signature": Candidate(place, doc.evidence(*match.span("place")), 0.75, rule)}
     parsed = parse_date(doc.plain[slice(*match.span("date"))])
     if parsed:
-        found["date_signature"] = Candidate(
-            parsed, doc.evidence(*match.span("date")), 0.75, "signature.place_date"
-        )
+        found["date_signature"] = Candidate(parsed, doc.evidence(*match.span("date")), 0.75, rule)
     return found
 
 
@@ -91,9 +104,10 @@ def extract_signatories(
     if span is None:
         return []
     lines, names = signature_lines(doc, span, patterns, nlp)
-    found, previous = [], -1
+    found, stacks, previous = [], [], -1
     for index in names:
         between = lines[previous + 1 : index]
+        stacks.append(heading_roles(between, parties, patterns))
         role, confidence = signatory_role(lines[index].text, between, parties, patterns)
         signatory = Signatory(
             person_name(strip_civility(lines[index].text, patterns)),
@@ -111,13 +125,88 @@ def extract_signatories(
             )
         )
         previous = index
+    share_stacked_headings(found, stacks, patterns)
+    inherit_headings(found, [roles[-1] if roles else None for roles, _ in stacks])
     fill_roles_by_elimination(found, parties)
+    fill_roles_by_order(doc, found)
     return found
 
 
+def heading_roles(
+    between: list[Cell], parties: list[Party], patterns: Patterns
+) -> tuple[list[str], list[Cell]]:
+    """The roles the heading lines above a signature name, in order ("Le délégant", "Pour la
+    DNUM": a party's name, sigle or office), and the lines after the last of them."""
+    roles, after = [], between
+    for index, line in enumerate(between):
+        label = patterns.regex("roles", "signature_label").match(line.text)
+        for_party = patterns.regex("signature", "for_party").match(line.text)
+        role = role_of(label["role"].lower(), patterns) if label else None
+        role = role or (party_named(for_party["org"], parties) if for_party else None)
+        if role:
+            roles.append(role)
+            after = between[index + 1 :]
+    return roles, after
+
+
+def share_stacked_headings(
+    found: list[Candidate], stacks: list[tuple[list[str], list[Cell]]], patterns: Patterns
+) -> None:
+    """Two columns that OCR read line by line stack their headings ("Le délégant", "Le
+    délégataire") above their names: the names that follow, with no heading of their own,
+    take them in order, and each its office from the lines after the headings, which
+    alternate between the columns too. A signatory matched to a party's representative keeps
+    its role; one with no name to share them with takes the heading closest to it."""
+    for i, (stack, after) in enumerate(stacks):
+        if len(set(stack)) < 2:
+            continue
+        width = len(stack)
+        shared = i + width <= len(found) and not any(stacks[i + j][0] for j in range(1, width))
+        for j, role in enumerate(stack if shared else [stack[-1]]):
+            candidate, old = found[i + j], found[i + j].value
+            role = old.partie if candidate.confidence >= 0.95 else role
+            offices = [office(line.text, patterns) for line in after[j::width]] if shared else []
+            function = next((o for o in offices if o), old.fonction)
+            if (role, function) != (old.partie, old.fonction):
+                signatory = Signatory(old.nom, role, function, old.par_delegation)
+                found[i + j] = Candidate(
+                    signatory, candidate.evidence, 0.7, "signature.signatory_stacked_headings"
+                )
+
+
+def fill_roles_by_order(doc: Document, found: list[Candidate]) -> None:
+    """Two signatories and no role said for either: as in the décret's model, the délégant
+    signs first (on the left)."""
+    if len(found) != 2 or any(c.value.partie for c in found):
+        return
+    for i, role in enumerate(("delegant", "delegataire")):
+        old = found[i]
+        signatory = Signatory(old.value.nom, role, old.value.fonction, old.value.par_delegation)
+        found[i] = Candidate(signatory, old.evidence, 0.6, "signature.signatory_by_order")
+    doc.warnings.append(
+        "rôles des signataires non indiqués : le premier signataire est pris pour le délégant"
+    )
+
+
+def inherit_headings(found: list[Candidate], headings: list[str | None]) -> None:
+    """A block with no role of its own under a party's heading ("Le délégant :" over two
+    signatures) takes that heading's role, when a later heading ("Le délégataire :", "Pour le
+    SSF") names the other party: the headings then share out the blocks."""
+    for i, candidate in enumerate(found):
+        above = [role for role in headings[:i] if role]
+        below = [role for role in headings[i + 1 :] if role]
+        if candidate.value.partie is None and above and below and below[0] != above[-1]:
+            old = candidate.value
+            signatory = Signatory(old.nom, above[-1], old.fonction, old.par_delegation)
+            found[i] = Candidate(signatory, candidate.evidence, 0.75, "signature.signatory_under_heading")
+
+
 def signature_lines(doc: Document, span: Span, patterns: Patterns, nlp) -> tuple[list[Cell], list[int]]:
-    """The lines after "Fait à …", and the indexes of those that are a person's name."""
-    lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])][1:]
+    """The block's lines after its "Fait à …" or "Paris, le …" line, and the indexes of those
+    that are a person's name."""
+    lines = [Cell(c.text, span.start + c.start) for c in lines_of(doc.plain[span.start : span.end])]
+    if lines and not patterns.regex("signature", "labels_line").match(lines[0].text):
+        lines = lines[1:]
     lines = [cell for line in by_column(lines, patterns) for cell in comma_parts(line, patterns, nlp)]
     return lines, [i for i, line in enumerate(lines) if is_person(line.text, patterns, nlp)]
 
@@ -224,14 +313,22 @@ def function_near(
             continue
         if other == after and lines[other].text.rstrip().endswith(","):
             continue
-        function = clean(lines[other].text)
-        lead = patterns.regex("signature", "function_lead").match(function)
-        function = function[lead.end() :] if lead else function
-        if has_function(function, patterns) and not patterns.regex("signature", "for_party").match(function):
-            article = patterns.regex("parties", "article").match(function)
-            function = function[article.end() :] if article else function
-            return function[:1].upper() + function[1:]
+        function = office(lines[other].text, patterns)
+        if function:
+            return function
     return None
+
+
+def office(text: str, patterns: Patterns) -> str | None:
+    """The office a line names ("Le directeur des sports," -> "Directeur des sports"), if any."""
+    function = clean(text)
+    lead = patterns.regex("signature", "function_lead").match(function)
+    function = function[lead.end() :] if lead else function
+    if not has_function(function, patterns) or patterns.regex("signature", "for_party").match(function):
+        return None
+    article = patterns.regex("parties", "article").match(function)
+    function = function[article.end() :] if article else function
+    return function[:1].upper() + function[1:]
 
 
 def adjacent(text: str, lines: list[Cell], one: int, other: int) -> bool:

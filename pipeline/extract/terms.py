@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from pipeline.extract.values import iso_duration, parse_count, parse_date
+from pipeline.extract.wrapped import unwrapped
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
 
@@ -15,12 +16,15 @@ FIELDS = ("prise_effet", "duree", "date_fin", "preavis", "reconduction_tacite")
 def extract_terms(
     doc: Document, patterns: Patterns, signed: date | None, end: int | None = None
 ) -> dict[str, Candidate]:
-    """The terms, read in the articles, up to `end` where the signature block starts; only a
-    term they do not state is looked for after it (annexes, or pages out of order), with less
-    confidence."""
-    found = {}
+    """The terms, read in the articles, up to `end` where the signature block starts; a term
+    they do not state is looked for in their prose read unwrapped (a sentence a line break
+    split), then after them (annexes, or pages out of order), with less confidence."""
+    found, prose = {}, None
     for name in FIELDS:
         candidate = first_rule(doc, patterns, name, signed, 0, end)
+        if candidate is None:
+            prose = prose or unwrapped(doc)
+            candidate = first_rule(prose, patterns, name, signed, 0, end)
         if candidate is None and end is not None:
             candidate = first_rule(doc, patterns, name, signed, end, None)
             candidate = candidate and replace(candidate, confidence=candidate.confidence * 0.8)
@@ -34,7 +38,11 @@ def first_rule(
 ) -> Candidate | None:
     for index, rule in enumerate(patterns["terms"][name]):
         for match in patterns.finditer(doc, "terms", name, index, "pattern", start=start, end=end):
-            if rule.get("about_convention") and not about_convention(doc, patterns, match.start()):
+            if rule.get("about_convention") and not said_before(doc, patterns, "subject", match.start()):
+                continue
+            if any(said_before(doc, patterns, words, match.start()) for words in rule.get("unless", ())):
+                continue
+            if not all(said_before(doc, patterns, words, match.start()) for words in rule.get("only_if", ())):
                 continue
             value = rule_value(match, rule, patterns, signed)
             if value is not None:
@@ -43,11 +51,12 @@ def first_rule(
     return None
 
 
-def about_convention(doc: Document, patterns: Patterns, position: int) -> bool:
-    """Whether the sentence up to a position speaks of the convention itself."""
+def said_before(doc: Document, patterns: Patterns, words: str, position: int) -> bool:
+    """Whether the sentence up to a position holds some of these words ("subject": the
+    convention as its subject; "renewal": its renewal…)."""
     start = max(doc.lower.rfind(mark, 0, position) for mark in ".;\n")
     start = max(start + 1, position - patterns["terms"]["subject_within_chars"])
-    return bool(patterns.folded("terms", "subject").search(doc.lower, start, position))
+    return bool(patterns.folded("terms", words).search(doc.lower, start, position))
 
 
 def rule_value(match, rule: dict, patterns: Patterns, signed: date | None) -> object:

@@ -12,11 +12,18 @@ from text_to_num import text2num
 DATE_SETTINGS = {"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first", "STRICT_PARSING": True}
 
 
-NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+# Day, month, year: "23/11/2020", "6-9-2019", "23/11/20" (a year of two digits is this century's).
+NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 # The common written form, read without dateparser (ten times faster): "5 avril 2018",
 # "1er mars 2021", "20 FEV. 2020"; months by their first letters.
 WRITTEN_DATE = re.compile(r"(\d{1,2})(?:er)?\s*([^\W\d_]+)\.?\s+(\d{4})", re.IGNORECASE)
+# The first of the month, as printed or as OCR reads it: "1er", "1 er", "ler".
+FIRST_DAY = re.compile(r"\b(?:1 ?er|ler)\b", re.IGNORECASE)
+# A date in words: "vingt-sept février deux mille vingt-cinq", "premier mars deux mille vingt".
+DATE_IN_WORDS = re.compile(
+    r"(?P<day>[^\W\d_][\w -]*?)\s+(?P<month>[^\W\d_]+)\s+(?P<year>(?:deux|mil|dix)[\w -]+)"
+)
 MONTHS = {
     "janv": 1, "févr": 2, "fevr": 2, "fév": 2, "fev": 2, "mars": 3, "avr": 4, "mai": 5, "juin": 6,
     "juil": 7, "août": 8, "aout": 8, "sept": 9, "sep": 9, "oct": 10, "nov": 11, "déc": 12, "dec": 12,
@@ -25,11 +32,13 @@ MONTHS = {
 
 def parse_date(span: str) -> date | None:
     """Parse a date already cut out of its sentence ("20 FEV. 2020", "23/11/2020", "6-9-2019")."""
+    span = FIRST_DAY.sub("1", " ".join(span.split()))
     numeric = NUMERIC_DATE.fullmatch(span.strip())
     iso = ISO_DATE.fullmatch(span.strip())
     if numeric or iso:
         if numeric:
             day, month, year = map(int, numeric.groups())
+            year += 2000 if year < 100 else 0
         else:
             year, month, day = map(int, iso.groups())
         try:
@@ -43,9 +52,22 @@ def parse_date(span: str) -> date | None:
             return date(int(written[3]), month, int(written[1]))
         except ValueError:
             return None
-    cleaned = re.sub(r"\b1er\b", "1", span, flags=re.IGNORECASE)
-    parsed = dateparser.parse(cleaned, languages=["fr"], settings=DATE_SETTINGS)
+    in_words = DATE_IN_WORDS.fullmatch(span.strip().lower())
+    if in_words:
+        return date_in_words(in_words)
+    parsed = dateparser.parse(span, languages=["fr"], settings=DATE_SETTINGS)
     return parsed.date() if parsed else None
+
+
+def date_in_words(match: re.Match) -> date | None:
+    day = 1 if match["day"] == "premier" else words_to_number(match["day"])
+    month, year = month_number(match["month"]), words_to_number(match["year"])
+    if not (day and month and year):
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 MONTH_WORD = re.compile(
