@@ -233,6 +233,19 @@ def describe(summary: Summary, outdir: Path, seconds: float) -> None:
     show_default=True,
     help="Fréquence de mise à jour annoncée.",
 )
+@click.option(
+    "--contact",
+    metavar="ADRESSE",
+    help="Adresse électronique ou page web où joindre le producteur, écrite dans la description.",
+)
+@click.option(
+    "--schema-catalogue",
+    "catalogue",
+    metavar="PROPRIÉTAIRE",
+    help="Une fois le schéma listé sur schema.data.gouv.fr : le propriétaire de son dépôt (ex. etalab) ; "
+    "chaque CSV désigne alors son schéma par son nom au catalogue (PROPRIÉTAIRE/nom) et sa version, "
+    "sinon par l'adresse du schéma envoyé avec lui.",
+)
 @click.option("--envoyer", "send_it", is_flag=True, help="Publier vraiment ; sans lui, rien n'est envoyé.")
 def publish(
     outdir: Path,
@@ -242,6 +255,8 @@ def publish(
     private: bool,
     force_metadata: bool,
     frequency: str,
+    contact: str | None,
+    catalogue: str | None,
     send_it: bool,
 ) -> None:
     """Montrer ce que la publication sur data.gouv.fr créerait ou changerait à partir de OUTDIR ;
@@ -252,7 +267,15 @@ def publish(
     try:
         root = instance_root(instance)
         plan = make_plan(
-            outdir, root, dataset_id, organisation, private, force_metadata, FREQUENCIES[frequency]
+            outdir,
+            root,
+            dataset_id,
+            organisation,
+            private,
+            force_metadata,
+            FREQUENCIES[frequency],
+            contact,
+            catalogue,
         )
         if not send_it:
             click.echo("Simulation : rien n'est envoyé (--envoyer pour publier).")
