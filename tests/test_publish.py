@@ -6,13 +6,16 @@ import csv
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES
 from frictionless import Package, system
 
 from pipeline.batch import Options, run
@@ -596,3 +599,77 @@ def test_a_private_draft_on_the_demo_instance(outdir):
     api = Api(root, os.environ["DATAGOUV_API_KEY"])
     dataset = publish(outdir, make_plan(outdir, root, private=True), api)
     api.call("DELETE", f"/datasets/{dataset}/")
+
+
+def stopped_run(server, outdir, hung: str, stop: signal.Signals) -> None:
+    """`publish --envoyer` in a process of its own, stopped by `stop` while the server holds the
+    answer to the request `hung` names (the request itself carried out)."""
+    environment = os.environ | {"DATAGOUV_API_KEY": KEY, "PYTHONPATH": str(ROOT)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "publish", str(outdir), "--instance", server.root, "--envoyer"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(re.fullmatch(hung, call) for call in server.calls()) and run.poll() is None:
+            assert time.monotonic() < deadline, server.calls()
+            time.sleep(0.05)
+        time.sleep(0.2)  # the server carries the request out before it holds the answer
+        run.send_signal(stop)
+        run.wait(30)
+    finally:
+        run.kill()
+        server.released.set()
+
+
+def published_files(dataset: dict) -> list[str]:
+    return sorted(resource["url"].rsplit("/", 1)[1] for resource in dataset["resources"])
+
+
+@pytest.mark.parametrize(
+    ("hung", "stop"),
+    [
+        (r"POST /api/1/datasets/", signal.SIGKILL),  # created, its id never heard
+        (r"POST /api/1/datasets/ds1/upload/", signal.SIGTERM),
+        (r"PUT /api/1/datasets/ds1/resources/r4/", signal.SIGINT),
+        (r"PUT /api/1/datasets/ds1/", signal.SIGKILL),  # the last step: made public
+    ],
+    ids=["creation", "upload", "description", "made-public"],
+)
+def test_a_first_publication_stopped_anyhow_is_cleaned_up_by_the_next(server, outdir, hung, stop):
+    server.script = {hung: [None] * (2 if "upload" in hung else 0) + ["hang"]}
+    stopped_run(server, outdir, hung, stop)
+    assert read_states(outdir)[server.root]["a_nettoyer"]["jeu_cree"] is True
+    server.script = {}
+    lines: list[str] = []
+    dataset = send(outdir, server, lines)
+    assert lines[0] == "restes de la publication interrompue supprimés : le jeu de données privé ds1"
+    assert list(server.datasets) == [dataset] and dataset != "ds1"
+    assert published_files(server.datasets[dataset]) == sorted(FILES)
+    assert "a_nettoyer" not in read_states(outdir)[server.root]
+
+
+@pytest.mark.parametrize(
+    ("hung", "stop"),
+    [
+        (r"POST /api/1/datasets/ds1/upload/", signal.SIGKILL),  # a new resource, its id never heard
+        (r"PUT /api/1/datasets/ds1/resources/r\d+/", signal.SIGTERM),
+        (r"DELETE /api/1/datasets/ds1/resources/r2/", signal.SIGKILL),  # the old ones going
+    ],
+    ids=["upload", "description", "removal"],
+)
+def test_an_update_stopped_anyhow_is_cleaned_up_by_the_next(server, outdir, hung, stop):
+    send(outdir, server)
+    server.datasets["ds1"]["resources"].append({"id": "site1", "url": "https://example.org/note.pdf"})
+    server.requests.clear()
+    server.script = {hung: [None] * (3 if "upload" in hung else 0) + ["hang"]}
+    stopped_run(server, outdir, hung, stop)
+    server.script = {}
+    lines: list[str] = []
+    send(outdir, server, lines)
+    assert lines[0].startswith("restes de la publication interrompue supprimés : les ressources")
+    assert list(server.datasets) == ["ds1"]
+    assert published_files(server.datasets["ds1"]) == sorted([*FILES, "note.pdf"])
+    assert "a_nettoyer" not in read_states(outdir)[server.root]

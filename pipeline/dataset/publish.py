@@ -754,34 +754,40 @@ def clean_leftovers(api: Api, ledger: Ledger) -> None:
     leftovers = ledger.journal
     if not leftovers:
         return
-    what = leftover_text(leftovers)
     try:
-        undo(api, ledger)
+        removed = undo(api, ledger)
     except PublishError as error:
         raise PublishError(
-            f"restes d'une publication interrompue toujours en ligne ({what}) : {error}"
+            f"restes d'une publication interrompue toujours en ligne ({leftover_text(ledger.journal)}) : "
+            f"{error}"
         ) from error
-    api.echo(f"restes de la publication interrompue supprimés : {what}")
+    api.echo(f"restes de la publication interrompue supprimés : {removed}")
 
 
-def undo(api: Api, ledger: Ledger) -> None:
+def undo(api: Api, ledger: Ledger) -> str:
     """Delete what the journal names, noting each deletion: a created dataset (found by its mark
-    when its id never came back), else the new resources, and one whose upload got no answer."""
+    when its id never came back), else the new resources, and one whose upload got no answer.
+    Returns what was deleted, in words."""
     journal = ledger.journal
     if journal.get("jeu_cree"):
-        dataset = journal.get("dataset") or marked_dataset(api, journal.get("marque"))
-        if dataset:
-            delete(api, f"/datasets/{dataset}/")
+        if not journal.get("dataset"):
+            ledger.note(dataset=marked_dataset(api, journal.get("marque")))
+        removed = (
+            leftover_text(ledger.journal) if ledger.journal["dataset"] else "rien, le jeu n'a pas été créé"
+        )
+        if ledger.journal["dataset"]:
+            delete(api, f"/datasets/{ledger.journal['dataset']}/")
         ledger.close()
-        return
-    dataset = journal["dataset"]
+        return removed
     if journal.get("envoi"):
         ledger.note(resources=journal.get("resources", {}) | strays(api, journal))
         ledger.state[JOURNAL].pop("envoi")
+    removed = leftover_text(ledger.journal)
     for name, rid in list(ledger.journal.get("resources", {}).items()):
-        delete(api, f"/datasets/{dataset}/resources/{rid}/")
+        delete(api, f"/datasets/{journal['dataset']}/resources/{rid}/")
         ledger.note(resources={k: v for k, v in ledger.journal["resources"].items() if k != name})
     ledger.close()
+    return removed
 
 
 def delete(api: Api, path: str) -> None:
