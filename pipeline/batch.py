@@ -15,6 +15,7 @@ from pipeline.cache import Cache
 from pipeline.dataset.corrections import apply_corrections, drop_answered, find_corrections, read_corrections
 from pipeline.dataset.package import validate_package, write_package
 from pipeline.dataset.review import reviewed_fields, write_review
+from pipeline.dataset.sources import add_sources, read_sources
 from pipeline.dataset.tables import tables
 from pipeline.dataset.write import write_atomic, write_dataset
 from pipeline.extract.checks import apply_checks
@@ -135,11 +136,13 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     files, skipped = collect(paths)
     correction_files = find_corrections(paths, options.corrections)
     corrections = [c for path in correction_files for c in read_corrections(path)]
+    urls = read_sources(options.sources) if options.sources else {}
+    inputs = [*correction_files, *([options.sources] if options.sources else [])]
     with OutputFolder(outdir) as output:
         location = options.cache or outdir / ".cache"
         cache = Cache(location, settings(options)) if options.use_cache else None
         keys = content_keys(files, cache)
-        run_key = whole_run_key(files, keys, correction_files, cache) if not skipped else None
+        run_key = whole_run_key(files, keys, inputs, cache) if not skipped else None
         if run_key and (last := cache.last_run(run_key, outdir)):
             records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
             return Summary(records, last["errors"], notices=last["notices"])
@@ -153,6 +156,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
         review = patterns["review"]
         summary.notices = apply_corrections(summary.records, corrections)
         summary.corrections = corrections
+        add_sources(summary.records, urls)
         for record in summary.records:
             apply_checks(record, review)
             drop_answered(record, review)

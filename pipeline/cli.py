@@ -13,6 +13,7 @@ import click
 from pipeline import __version__
 from pipeline.batch import Summary, run
 from pipeline.dataset.corrections import CorrectionError
+from pipeline.dataset.sources import SourcesError
 from pipeline.french import speak_french
 from pipeline.model import Limits, Options
 from pipeline.outdir import OutputError, OutputFolder, reason
@@ -144,6 +145,13 @@ def be_verbose(settings: dict) -> None:
     help="Corrections à appliquer (fichier_source,champ,valeur) ; par défaut corrections.csv "
     "à la racine d'un dossier lu.",
 )
+@click.option(
+    "--sources",
+    metavar="FICHIER",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Adresses de publication des actes (fichier_source,url_source) : chaque convention reçoit "
+    "celle de son fichier dans la colonne url_source.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Détailler chaque convention : pages, avertissements.")
 @click.pass_obj
 def extract(
@@ -162,6 +170,7 @@ def extract(
     cluster,
     no_spacy,
     corrections,
+    sources,
     verbose,
 ) -> None:
     """Lire des conventions (.txt, .pdf, images) dans des fichiers ou dossiers et écrire le jeu de
@@ -171,11 +180,13 @@ def extract(
     limits = Limits(
         max_mb, max_text_mb, max_pages, max_seconds, max_memory_mb=max_memory_mb, max_pixels=max_pixels
     )
-    options = Options(limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location)
+    options = Options(
+        limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location, sources
+    )
     started = time.monotonic()
     try:
         summary = run(list(paths), outdir, options)
-    except (CorrectionError, OutputError, ClusterUnavailable) as error:
+    except (CorrectionError, SourcesError, OutputError, ClusterUnavailable) as error:
         raise Refused(str(error)) from None
     except OSError as error:
         raise click.ClickException(f"écriture impossible dans « {outdir} » : {reason(error)}") from None
@@ -315,11 +326,12 @@ def review(outdir: Path) -> None:
     "--readme", default="README.md", metavar="FICHIER", type=click.Path(exists=True, path_type=Path)
 )
 def docs(readme: Path) -> None:
-    """Regénérer la référence des colonnes du README et de schema/README.md à partir des Table Schemas."""
-    from pipeline.dataset.docs import SCHEMA_README, update_readme
+    """Regénérer la référence des colonnes du README, de schema/README.md et du README de chaque
+    table à partir des Table Schemas."""
+    from pipeline.dataset.docs import documents, update_readme
 
-    for path in (readme, SCHEMA_README):
-        click.echo(f"{path} : {'mis à jour' if update_readme(path) else 'déjà à jour'}")
+    for path, tables in documents(readme):
+        click.echo(f"{path} : {'mis à jour' if update_readme(path, tables) else 'déjà à jour'}")
 
 
 def main() -> None:
