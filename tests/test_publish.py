@@ -30,9 +30,11 @@ from pipeline.dataset.publish import (
     publish,
     read_states,
 )
+from pipeline.dataset.tables import schema
 
 KEY = "test-key-123"
 FILES = files()
+VERSION = schema("conventions")["version"]
 
 
 class FakeUdata(ThreadingHTTPServer):
@@ -487,7 +489,7 @@ def test_dry_run_shows_every_field_a_data_gouv_fr_reviewer_checks_in_french(serv
         "  mots-clés : delegation-de-gestion, conventions",
         "  contact : donnees@ministere.gouv.fr",
         "  10. conventions.xlsx — « Conventions dans un classeur, pour un tableur » (fichier principal",
-        "     schéma : parties.schema.json, version 0.1.0, par l'adresse du fichier n° 4 une fois envoyé",
+        f"     schéma : parties.schema.json, version {VERSION}, par l'adresse du fichier n° 4",
     ):
         assert any(line.startswith(text) for line in output.splitlines()), text
     for english in ("annual", "irregular", "country:fr", "type main", "True", "False"):
@@ -508,10 +510,10 @@ def test_once_in_the_catalogue_each_csv_names_its_schema_by_name_and_version(ser
         .invoke(cli, ["publish", str(outdir), "--instance", server.root, "--schema-catalogue", "etalab"])
         .output
     )
-    assert "schéma : etalab/delegation-gestion-montants, version 0.1.0, du catalogue" in output
+    assert f"schéma : etalab/delegation-gestion-montants, version {VERSION}, du catalogue" in output
     resources = server.datasets[send(outdir, server, catalogue="etalab")]["resources"]
     named = {r["url"].rsplit("/", 1)[1]: r.get("schema") for r in resources}
-    assert named["conventions.csv"] == {"name": "etalab/delegation-gestion-conventions", "version": "0.1.0"}
+    assert named["conventions.csv"] == {"name": "etalab/delegation-gestion-conventions", "version": VERSION}
     assert named["conventions.xlsx"] is None
 
 
