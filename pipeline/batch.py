@@ -34,6 +34,7 @@ class Summary:
     notices: list[str] = field(default_factory=list)  # corrections that could not be applied
     corrections: list = field(default_factory=list)  # the rows read, for review.html to export again
     kept: bool = False  # no convention read: the dataset already in the output folder was kept
+    paths: dict[str, str] = field(default_factory=dict)  # by record id, the file as it was given
 
     @property
     def line(self) -> str:
@@ -145,7 +146,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
         run_key = whole_run_key(files, keys, inputs, cache) if not skipped else None
         if run_key and (last := cache.last_run(run_key, outdir)):
             records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
-            return Summary(records, last["errors"], notices=last["notices"])
+            return Summary(records, last["errors"], notices=last["notices"], paths=last.get("paths", {}))
         patterns = load_patterns()
         results = read_all(files, keys, cache, options, patterns)
         summary = summarise([results[path] for path in files])
@@ -164,7 +165,8 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
         output.commit(written)
     if run_key:
         outputs = [outdir / path.name for path in written]
-        cache.remember_run(run_key, outputs, {"errors": summary.errors, "notices": summary.notices})
+        known = {"errors": summary.errors, "notices": summary.notices, "paths": summary.paths}
+        cache.remember_run(run_key, outputs, known)
     return summary
 
 
@@ -238,6 +240,7 @@ def summarise(results: list[Outcome]) -> Summary:
             continue
         summary.records.append(outcome.record)
         summary.excerpts[outcome.record["id"]] = outcome.excerpts or []
+        summary.paths[outcome.record["id"]] = outcome.path
         summary.crops[outcome.record["id"]] = outcome.crops or {}
     return summary
 

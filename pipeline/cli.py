@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import click
 
 from pipeline import __version__
-from pipeline.batch import Summary, run
+from pipeline.batch import Summary, counted, run
 from pipeline.dataset.corrections import CorrectionError
 from pipeline.dataset.sources import SourcesError
 from pipeline.french import speak_french
@@ -33,6 +35,10 @@ FREQUENCIES = {
 }
 
 
+QUIET = "N'afficher que les erreurs, une ligne par type d'erreur."
+REPEATED = 3  # more files than this with one kind of error are told in one line
+
+
 class Refused(click.ClickException):
     """A command that cannot start as written: one line, exit status 2, like a usage error."""
 
@@ -46,12 +52,13 @@ class Refused(click.ClickException):
     __version__, "-V", "--version", message="%(prog)s %(version)s", help="Afficher la version et quitter."
 )
 @click.option("-v", "--verbose", is_flag=True, help="Détailler chaque convention : pages, avertissements.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET)
 @click.pass_context
-def cli(context: click.Context, verbose: bool) -> None:
+def cli(context: click.Context, verbose: bool, quiet: bool) -> None:
     """Transformer des conventions de délégation de gestion (PDF, numérisations, textes) en jeu de
     données ouvert, prêt pour data.gouv.fr."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    context.obj = {"verbose": False}
+    context.obj = {"verbose": False, "quiet": quiet}
     if verbose:
         be_verbose(context.obj)
 
@@ -153,6 +160,13 @@ def be_verbose(settings: dict) -> None:
     "celle de son fichier dans la colonne url_source.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Détailler chaque convention : pages, avertissements.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Écrire le bilan en JSON sur la sortie standard, pour un script.",
+)
 @click.pass_obj
 def extract(
     settings,
@@ -172,6 +186,8 @@ def extract(
     corrections,
     sources,
     verbose,
+    quiet,
+    as_json,
 ) -> None:
     """Lire des conventions (.txt, .pdf, images) dans des fichiers ou dossiers et écrire le jeu de
     données dans DOSSIER."""
@@ -189,19 +205,67 @@ def extract(
     except (CorrectionError, SourcesError, OutputError, ClusterUnavailable) as error:
         raise Refused(str(error)) from None
     except OSError as error:
-        raise click.ClickException(f"écriture impossible dans « {outdir} » : {reason(error)}") from None
-    for error in summary.errors:
-        click.echo(f"{error['fichier']} : {error['type_erreur']} : {error['message']}", err=True)
-    for notice in summary.notices:
-        click.echo(f"correction non appliquée : {notice}", err=True)
-    if settings["verbose"]:
+        raise click.ClickException(
+            f"écriture impossible dans « {shown(outdir)} » : {reason(error)}"
+        ) from None
+    quiet = quiet or settings["quiet"]
+    tell_errors(summary, outdir, quiet)
+    if not quiet:
+        for notice in summary.notices:
+            click.echo(f"correction non appliquée : {notice}", err=True)
+    if settings["verbose"] and not quiet:
         describe(summary, outdir, time.monotonic() - started)
-    click.echo(summary.line)
+    if as_json:
+        click.echo(json.dumps(bilan(summary, outdir), ensure_ascii=False, indent=2))
+    elif not quiet:
+        click.echo(summary.line)
     if not summary.records and not summary.errors:
         click.echo("aucun fichier lisible (.txt, .pdf, .png, .jpg, .tif) trouvé", err=True)
     if summary.kept:
-        click.echo(f"aucune convention lue : le jeu de données de « {outdir} » est laissé tel quel", err=True)
+        click.echo(
+            f"aucune convention lue : le jeu de données de « {shown(outdir)} » est laissé tel quel", err=True
+        )
     sys.exit(1 if summary.errors or not summary.records else 0)
+
+
+def shown(path: Path | str) -> str:
+    """A path as every line of output writes it: from the working folder when it is inside it,
+    else from the root."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
+def tell_errors(summary: Summary, outdir: Path, quiet: bool) -> None:
+    """One line per file that was not read; a kind met on many files (or on any, with -q) in one
+    line, its files listed in errors.csv."""
+    kinds = Counter(error["type_erreur"] for error in summary.errors)
+    listed = not summary.kept  # errors.csv is not written over a dataset kept as it was
+    grouped = {kind for kind, count in kinds.items() if listed and (quiet or count > REPEATED)}
+    for error in summary.errors:
+        if error["type_erreur"] not in grouped:
+            click.echo(f"{shown(error['fichier'])} : {error['type_erreur']} : {error['message']}", err=True)
+    for kind in sorted(grouped):
+        files = counted(kinds[kind], "fichier", "fichiers")
+        click.echo(f"{kind} : {files}, détail dans {shown(outdir / 'errors.csv')}", err=True)
+
+
+def bilan(summary: Summary, outdir: Path) -> dict:
+    """--json: what a script needs to know of the run."""
+    return {
+        "dossier": shown(outdir),
+        "conventions_extraites": len(summary.records),
+        "fichiers_non_extraits": len(summary.errors),
+        "erreurs_par_type": dict(sorted(Counter(e["type_erreur"] for e in summary.errors).items())),
+        "erreurs": [
+            {"fichier": shown(e["fichier"]), "type_erreur": e["type_erreur"], "message": e["message"]}
+            for e in summary.errors
+        ],
+        "corrections_non_appliquees": summary.notices,
+        "jeu_laisse_tel_quel": summary.kept,
+    }
 
 
 def describe(summary: Summary, outdir: Path, seconds: float) -> None:
@@ -211,10 +275,11 @@ def describe(summary: Summary, outdir: Path, seconds: float) -> None:
         scanned = sum(page["method"] == "ocr" for page in pages)
         how = f"{len(pages)} page(s)" + (f", dont {scanned} par OCR" if scanned else "")
         warnings = record["warnings"]
-        click.echo(f"{record['fichier_source']} : {how}, {len(warnings)} avertissement(s)", err=True)
+        source = shown(summary.paths.get(record["id"], record["fichier_source"]))
+        click.echo(f"{source} : {how}, {len(warnings)} avertissement(s)", err=True)
         for warning in warnings:
             click.echo(f"  - {warning}", err=True)
-    click.echo(f"écrit dans {outdir}{os.sep} en {seconds:.1f} s".replace(".", ","), err=True)
+    click.echo(f"écrit dans {shown(outdir)}{os.sep} en {seconds:.1f} s".replace(".", ","), err=True)
 
 
 @cli.command()
@@ -227,12 +292,20 @@ def describe(summary: Summary, outdir: Path, seconds: float) -> None:
 @click.option(
     "--instance",
     default="demo",
+    metavar="INSTANCE",
     show_default=True,
     help="www, demo, dev, un nom d'hôte (https) ou l'adresse d'une autre instance udata.",
 )
-@click.option("--organisation", help="Identifiant ou nom court de l'organisation qui publie le jeu.")
 @click.option(
-    "--dataset", "dataset_id", help="Mettre à jour ce jeu de données plutôt que celui publié avant."
+    "--organisation",
+    metavar="ORGANISATION",
+    help="Identifiant ou nom court de l'organisation qui publie le jeu.",
+)
+@click.option(
+    "--dataset",
+    "dataset_id",
+    metavar="IDENTIFIANT",
+    help="Mettre à jour ce jeu de données plutôt que celui publié avant.",
 )
 @click.option("--private", is_flag=True, help="Créer le jeu en brouillon privé.")
 @click.option("--force-metadata", is_flag=True, help="Remplacer aussi les métadonnées éditées sur le site.")
@@ -242,7 +315,8 @@ def describe(summary: Summary, outdir: Path, seconds: float) -> None:
     type=click.Choice(list(FREQUENCIES)),
     default="irreguliere",
     show_default=True,
-    help="Fréquence de mise à jour annoncée.",
+    metavar="FRÉQUENCE",
+    help=f"Fréquence de mise à jour annoncée : {', '.join(FREQUENCIES)}.",
 )
 @click.option(
     "--contact",
@@ -270,7 +344,7 @@ def publish(
     catalogue: str | None,
     send_it: bool,
 ) -> None:
-    """Montrer ce que la publication sur data.gouv.fr créerait ou changerait à partir de OUTDIR ;
+    """Montrer ce que la publication sur data.gouv.fr créerait ou changerait à partir de DOSSIER ;
     avec --envoyer, le publier (clé API : DATAGOUV_API_KEY)."""
     from pipeline.dataset.publish import Api, PublishError, api_key, describe, instance_root, make_plan
     from pipeline.dataset.publish import publish as send
@@ -323,7 +397,12 @@ def review(outdir: Path) -> None:
 
 @cli.command()
 @click.option(
-    "--readme", default="README.md", metavar="FICHIER", type=click.Path(exists=True, path_type=Path)
+    "--readme",
+    default="README.md",
+    show_default=True,
+    metavar="FICHIER",
+    type=click.Path(exists=True, path_type=Path),
+    help="Le README dont la section des colonnes est régénérée.",
 )
 def docs(readme: Path) -> None:
     """Regénérer la référence des colonnes du README, de schema/README.md et du README de chaque
