@@ -332,6 +332,12 @@ def describe(summary: Summary, outdir: Path, seconds: float) -> None:
     "sinon par l'adresse du schéma envoyé avec lui.",
 )
 @click.option("--envoyer", "send_it", is_flag=True, help="Publier vraiment ; sans lui, rien n'est envoyé.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Écrire le plan, ou ce qui a été publié, en JSON sur la sortie standard, pour un script.",
+)
 def publish(
     outdir: Path,
     instance: str,
@@ -343,10 +349,20 @@ def publish(
     contact: str | None,
     catalogue: str | None,
     send_it: bool,
+    as_json: bool,
 ) -> None:
     """Montrer ce que la publication sur data.gouv.fr créerait ou changerait à partir de DOSSIER ;
     avec --envoyer, le publier (clé API : DATAGOUV_API_KEY)."""
-    from pipeline.dataset.publish import Api, PublishError, api_key, describe, instance_root, make_plan
+    from pipeline.dataset.publish import (
+        Api,
+        PublishError,
+        api_key,
+        describe,
+        instance_root,
+        make_plan,
+        plan_data,
+        read_states,
+    )
     from pipeline.dataset.publish import publish as send
 
     try:
@@ -363,16 +379,29 @@ def publish(
             catalogue,
         )
         if not send_it:
+            if as_json:
+                click.echo(json.dumps(plan_data(plan), ensure_ascii=False, indent=2))
+                return
             click.echo("Simulation : rien n'est envoyé (--envoyer pour publier).")
             click.echo("\n".join(describe(plan)))
             return
+        echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
         with OutputFolder(outdir):  # no extraction swaps the folder while it is being published
-            dataset = send(outdir, plan, Api(root, api_key(), echo=click.echo))
+            dataset = send(outdir, plan, Api(root, api_key(), echo=echo))
     except OutputError as error:
         raise Refused(str(error)) from None
     except PublishError as error:
         click.echo(f"publication échouée : {error}", err=True)
         sys.exit(1)
+    if as_json:
+        published = {
+            "instance": root,
+            "jeu_de_donnees": dataset,
+            "adresse": f"{root}/datasets/{dataset}/",
+            "ressources": read_states(outdir)[root]["resources"],
+        }
+        click.echo(json.dumps(published, ensure_ascii=False, indent=2))
+        return
     click.echo(f"publié : {root}/datasets/{dataset}/")
 
 

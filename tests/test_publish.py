@@ -675,3 +675,20 @@ def test_an_update_stopped_anyhow_is_cleaned_up_by_the_next(server, outdir, hung
     assert list(server.datasets) == ["ds1"]
     assert published_files(server.datasets["ds1"]) == sorted([*FILES, "note.pdf"])
     assert "a_nettoyer" not in read_states(outdir)[server.root]
+
+
+def test_json_gives_scripts_the_plan_then_what_was_published(server, outdir, monkeypatch):
+    monkeypatch.setenv("DATAGOUV_API_KEY", KEY)
+    base = ["publish", str(outdir), "--instance", server.root, "--json", "--schema-catalogue", "etalab"]
+    plan = json.loads(CliRunner().invoke(cli, base).stdout)
+    assert plan["simulation"] is True and plan["metadonnees"]["license"] == "lov2"
+    assert [item["fichier"] for item in plan["fichiers"]] == FILES
+    assert plan["fichiers"][4]["schema"] == {
+        "name": "etalab/delegation-gestion-conventions",
+        "version": VERSION,
+    }
+    result = CliRunner().invoke(cli, [*base, "--envoyer"])
+    published = json.loads(result.stdout)
+    assert published["adresse"] == f"{server.root}/datasets/ds1/"
+    assert sorted(published["ressources"]) == sorted(FILES)
+    assert server.datasets["ds1"]["resources"][0]["id"] == published["ressources"][FILES[0]]

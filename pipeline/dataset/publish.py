@@ -417,6 +417,33 @@ def describe(plan: Plan) -> list[str]:
     return lines
 
 
+def plan_data(plan: Plan) -> dict:
+    """The plan for a script (publish --json): the fields and files as they would be sent."""
+    return {
+        "simulation": True,
+        "instance": plan.root,
+        "jeu_de_donnees": plan.dataset,
+        "restes_a_supprimer": plan.leftovers,
+        "metadonnees": plan.metadata,
+        "contact": plan.contact,
+        "fichiers": [
+            {
+                "fichier": item.file,
+                "titre": item.title,
+                "description": item.description,
+                "type": item.kind,
+                "format": item.format,
+                "schema": {"name": item.schema_name, "version": plan.version}
+                if item.schema_name
+                else {"fichier": item.schema_file, "version": plan.version}
+                if item.schema_file
+                else None,
+            }
+            for item in plan.uploads
+        ],
+    }
+
+
 def field_lines(fields: dict) -> list[str]:
     labels = {
         "title": "titre",
