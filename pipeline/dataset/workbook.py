@@ -149,11 +149,12 @@ def write_column_sheet(book: Workbook, sheets: list[str]) -> None:
     sheet = book.create_sheet(COLUMN_SHEET)
     for index, width in enumerate(widths(list(header.values()), list(header), rows), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = FROZEN
     set_up_printing(sheet)
     sheet.append([header_cell(sheet, text) for text in header.values()])
     for row in rows:
         sheet.append([text(sheet, row[key]) for key in header])
+    sheet.auto_filter.ref = f"A1:D{len(rows) + 1}"
 
 
 def widths(names: list[str], header: list[str], rows: list[dict]) -> list[float]:
