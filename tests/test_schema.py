@@ -176,3 +176,15 @@ def test_a_value_outside_the_domain_is_refused(table, column, value, tmp_path):
     write_rows(tmp_path / "row.csv", table, [examples(table) | {column: value}])
     errors = frictionless_errors(tmp_path / "row.csv", SCHEMA_DIR / table / "schema.json")
     assert len(errors) == 1 and column in errors[0]
+
+
+def test_the_published_datapackage_carries_the_schema_keywords(tmp_path):
+    from conftest import SAMPLES
+
+    from pipeline.dataset.package import descriptor
+
+    package = json.loads((SCHEMA_DIR / "datapackage.json").read_text(encoding="utf-8"))
+    (tmp_path / "conventions.csv").write_text("id\n", encoding="utf-8")
+    for table in TABLES[1:]:
+        (tmp_path / f"{table}.csv").write_text("convention_id\n", encoding="utf-8")
+    assert descriptor([SAMPLES[0].name], tmp_path)["keywords"] == package["keywords"]
