@@ -41,8 +41,9 @@ class FakeUdata(ThreadingHTTPServer):
     """Datasets, resources and uploaded files in memory, served back at their URLs.
     `script` maps "METHOD /path/regex" to answers given, one per matching request, before the
     normal one: None (normal), a status, "not-json", "slow", ("redirect", url), ("reply", body) for
-    a 200 answer with that JSON body and nothing done, or "hang": the request is carried out and its
-    answer held until `released` is set (a client stopped while it waits never hears it)."""
+    a 200 answer with that JSON body and nothing done, ("after", body) for the request carried out
+    and that body as its answer, or "hang": the request is carried out and its answer held until
+    `released` is set (a client stopped while it waits never hears it)."""
 
     daemon_threads = True
 
@@ -74,11 +75,14 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     hang = False
+    override = None
 
     def answer(self, status: int, body: object = None, raw: bytes | None = None) -> None:
         if self.hang:
             self.server.released.wait(30)
             return
+        if self.override is not None:
+            status, raw = 200, json.dumps(self.override[1]).encode()
         data = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -95,6 +99,9 @@ class Handler(BaseHTTPRequestHandler):
                     return False
                 if planned == "hang":
                     self.hang = True
+                    return False
+                if isinstance(planned, tuple) and planned[0] == "after":
+                    self.override = planned
                     return False
                 if planned == "not-json":
                     self.answer(200, raw=b"<html>maintenance</html>")
@@ -549,6 +556,26 @@ def test_an_upload_answered_with_a_list_is_rolled_back(server, outdir, monkeypat
     )
     assert "le jeu de données créé a été supprimé" in result.output
     assert server.datasets == {}
+
+
+def test_a_creation_carried_out_but_answered_without_an_id_is_found_by_its_mark_and_deleted(server, outdir):
+    server.script = {r"POST /api/1/datasets/": [("after", {})]}
+    with pytest.raises(
+        PublishError, match=r"n'a pas de « id » \(\{\}\) ; le jeu de données créé a été supprimé"
+    ):
+        send(outdir, server)
+    assert server.datasets == {} and "DELETE /api/1/datasets/ds1/" in server.calls()
+
+
+def test_an_update_upload_carried_out_but_answered_with_a_list_leaves_no_stray_resource(server, outdir):
+    dataset = send(outdir, server)
+    before = [r["id"] for r in server.datasets[dataset]["resources"]]
+    server.script = {r"POST /api/1/datasets/\w+/upload/": [None, None, ("after", [])]}
+    with pytest.raises(
+        PublishError, match="réponse inattendue du serveur .* les nouveaux fichiers ont été retirés"
+    ):
+        send(outdir, server)
+    assert [r["id"] for r in server.datasets[dataset]["resources"]] == before
 
 
 def test_an_update_whose_dataset_reply_lacks_its_resources_changes_nothing(server, outdir):

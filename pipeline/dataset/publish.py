@@ -757,8 +757,9 @@ def published_package(outdir: Path, urls: dict[str, str], contact: str | None = 
 def roll_back(api: Api, ledger: Ledger, error: PublishError) -> None:
     """Remove what this run put on the server, then raise; what cannot be removed stays in
     publication.json for the next run to remove first, and is said."""
-    leftovers = ledger.journal
     try:
+        found(api, ledger)
+        leftovers = ledger.journal
         undo(api, ledger)
     except PublishError as failure:
         raise PublishError(
@@ -797,8 +798,7 @@ def undo(api: Api, ledger: Ledger) -> str:
     Returns what was deleted, in words."""
     journal = ledger.journal
     if journal.get("jeu_cree"):
-        if not journal.get("dataset"):
-            ledger.note(dataset=marked_dataset(api, journal.get("marque")))
+        found(api, ledger)
         removed = (
             leftover_text(ledger.journal) if ledger.journal["dataset"] else "rien, le jeu n'a pas été créé"
         )
@@ -815,6 +815,13 @@ def undo(api: Api, ledger: Ledger) -> str:
         ledger.note(resources={k: v for k, v in ledger.journal["resources"].items() if k != name})
     ledger.close()
     return removed
+
+
+def found(api: Api, ledger: Ledger) -> None:
+    """The id of the dataset a run was creating, when it never came back: looked up by its mark."""
+    journal = ledger.journal
+    if journal.get("jeu_cree") and not journal.get("dataset"):
+        ledger.note(dataset=marked_dataset(api, journal.get("marque")))
 
 
 def delete(api: Api, path: str) -> None:
