@@ -591,15 +591,17 @@ ORGANISATION = {"id": str}
 def expect(reply: object, keys: dict[str, type], what: str) -> dict:
     """The reply, if it has the shape the run relies on; else a French error saying what came."""
     if not isinstance(reply, dict):
-        raise PublishError(f"{what} : réponse inattendue du serveur ({shown(reply)}, un objet était attendu)")
+        raise PublishError(
+            f"{what} : réponse inattendue du serveur ({excerpt(reply)}, un objet était attendu)"
+        )
     missing = [key for key, kind in keys.items() if not isinstance(reply.get(key), kind) or reply[key] == ""]
     if missing:
         names = ", ".join(f"« {key} »" for key in missing)
-        raise PublishError(f"{what} : la réponse du serveur n'a pas de {names} ({shown(reply)})")
+        raise PublishError(f"{what} : la réponse du serveur n'a pas de {names} ({excerpt(reply)})")
     return reply
 
 
-def shown(reply: object) -> str:
+def excerpt(reply: object) -> str:
     text = json.dumps(reply, ensure_ascii=False)
     return text if len(text) <= 80 else f"{text[:77]}…"
 
@@ -652,8 +654,8 @@ def create(outdir: Path, plan: Plan, api: Api, ledger: Ledger) -> None:
     mark = uuid.uuid4().hex
     payload = plan.metadata | {"private": True, "extras": {MARK: mark}}
     if plan.organisation:
-        found = api.call("GET", f"/organizations/{plan.organisation}/")
-        payload["organization"] = expect(found, ORGANISATION, f"organisation {plan.organisation}")["id"]
+        reply = api.call("GET", f"/organizations/{plan.organisation}/")
+        payload["organization"] = expect(reply, ORGANISATION, f"organisation {plan.organisation}")["id"]
     ledger.note(dataset=None, jeu_cree=True, marque=mark, resources={})
     try:
         reply = api.call("POST", "/datasets/", payload)
@@ -682,8 +684,12 @@ def update(outdir: Path, plan: Plan, api: Api, ledger: Ledger) -> None:
         roll_back(api, ledger, error)
     # Every new file is there: the old ones are now what is left to remove.
     ledger.state["resources"] = resources
-    ledger.state[JOURNAL] = {"dataset": dataset, "jeu_cree": False, "resources": {}}
-    ledger.note(resources={name: resource["id"] for name, resource in old.items()})
+    ledger.state[JOURNAL] = {
+        "dataset": dataset,
+        "jeu_cree": False,
+        "resources": {name: resource["id"] for name, resource in old.items()},
+    }
+    ledger.save()
     for name, resource in old.items():
         try:
             delete(api, f"/datasets/{dataset}/resources/{resource['id']}/")
@@ -837,7 +843,7 @@ def marked_dataset(api: Api, mark: str | None) -> str | None:
     organisations' datasets, private ones included."""
     reply = api.call("GET", "/me/org_datasets/")
     if not isinstance(reply, list):
-        raise PublishError(f"recherche du jeu en création : réponse inattendue du serveur ({shown(reply)})")
+        raise PublishError(f"recherche du jeu en création : réponse inattendue du serveur ({excerpt(reply)})")
     for dataset in reply:
         if isinstance(dataset, dict) and (dataset.get("extras") or {}).get(MARK) == mark:
             return expect(dataset, DATASET, "recherche du jeu en création")["id"]
@@ -846,14 +852,16 @@ def marked_dataset(api: Api, mark: str | None) -> str | None:
 
 def strays(api: Api, journal: dict) -> dict[str, str]:
     """The resource an upload made without its answer reaching the run: on the dataset, not there
-    before the run, not noted since, and named as the file being sent."""
+    before the run, not noted since, and named as the file being sent (udata titles an uploaded
+    file with its name)."""
     dataset, name = journal["dataset"], journal["envoi"]
     reply = expect(api.call("GET", f"/datasets/{dataset}/"), RESOURCES, f"lecture du jeu {dataset}")
     known = set(journal.get("avant", [])) | set(journal.get("resources", {}).values())
     return {
         f"{name} ({resource['id']})": resource["id"]
         for resource in resource_list(reply, dataset)
-        if resource["id"] not in known and str(resource.get("url", "")).rsplit("/", 1)[-1] == name
+        if resource["id"] not in known
+        and name in (str(resource.get("url", "")).rsplit("/", 1)[-1], resource.get("title"))
     }
 
 
