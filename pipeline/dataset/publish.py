@@ -216,7 +216,8 @@ def metadata(outdir: Path, frequency: str, contact: str | None = None) -> dict:
 
 def description(records: list[dict], contact: str | None = None) -> str:
     """What the data are (how many conventions, signed which years, between which services, on which
-    programmes), how they were made, how good they are, where they come from and whom to ask."""
+    programmes), how they were made, how good they are, where they come from and whom to ask; in
+    Markdown, as data.gouv.fr shows it."""
     amendments = sum(1 for r in records if r.get("nature") == "avenant")
     years = sorted({r["date_signature"][:4] for r in records if r.get("date_signature")})
     when = (
@@ -233,12 +234,12 @@ def description(records: list[dict], contact: str | None = None) -> str:
         f"{count} entre services de l'État {when}".rstrip() + " (décret n° 2004-1085 du 14 octobre 2004, "
         "article 2).",
         "",
-        f"Services délégants : {services(records, 'delegant')}.",
-        f"Services délégataires : {services(records, 'delegataire')}.",
+        f"- Services délégants : {services(records, 'delegant')}.",
+        f"- Services délégataires : {services(records, 'delegataire')}.",
     ]
     programmes = sorted({r["programme"] for r in records if r.get("programme")}, key=int)
     if programmes:
-        lines.append(f"Programmes budgétaires : {', '.join(programmes)}.")
+        lines.append(f"- Programmes budgétaires : {', '.join(programmes)}.")
     lines += [
         "",
         "Pour chaque convention : ses parties et leurs représentants, les codes Chorus, les montants "
@@ -274,16 +275,18 @@ def method(records: list[dict]) -> str:
     return (
         "Méthode : les données sont extraites automatiquement des conventions publiées par l'outil libre "
         f"conventions-extract. {how}. Les valeurs sont ensuite relevées par des règles écrites (motifs "
-        "et vocabulaires propres à ces actes), aidées pour les noms de personnes du modèle de langue "
-        "français de spaCy ; chacune reçoit une confiance, et des contrôles de cohérence (sommes des "
-        "montants, dates, codes Chorus) signalent celles à vérifier."
+        "et vocabulaires propres à ces actes), aidées, selon les réglages, du modèle de langue français "
+        "de spaCy pour les noms de personnes ; chacune reçoit une confiance, et des contrôles de "
+        "cohérence (sommes des montants, dates, codes Chorus) signalent celles à vérifier."
     )
 
 
 def quality(records: list[dict]) -> str:
     """The share of fields a person should still look at, as review.csv and the workbook list them."""
     settings = yaml.safe_load((PATTERNS_DIR / "review.yaml").read_text(encoding="utf-8"))
-    fields = [field for record in records for field in fields_of(record, settings)]
+    fields = [
+        field for record in records for field in fields_of(record, settings) if field.key != "url_source"
+    ]  # the address of the act is given by the producer, not extracted
     doubtful = sum(field.doubtful for field in fields)
     corrected = sum(field.corrected for field in fields)
     share = f"{100 * doubtful / len(fields):.1f}".replace(".", ",") if fields else "0"
