@@ -196,8 +196,9 @@ def extract(
     limits = Limits(
         max_mb, max_text_mb, max_pages, max_seconds, max_memory_mb=max_memory_mb, max_pixels=max_pixels
     )
+    quiet = quiet or settings["quiet"]
     options = Options(
-        limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location, sources
+        limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location, sources, quiet
     )
     started = time.monotonic()
     try:
@@ -208,7 +209,6 @@ def extract(
         raise click.ClickException(
             f"écriture impossible dans « {shown(outdir)} » : {reason(error)}"
         ) from None
-    quiet = quiet or settings["quiet"]
     tell_errors(summary, outdir, quiet)
     if not quiet:
         for notice in summary.notices:
