@@ -171,7 +171,7 @@ def test_workbook_gives_back_every_cell_with_its_type(outdir, records):
     assert_sheets_match_the_records(load_workbook(outdir / "conventions.xlsx"), records)
 
 
-def test_workbook_shows_dates_as_dates_and_amounts_in_euros(outdir):
+def test_workbook_shows_dates_as_dates_amounts_in_euros_durations_and_flags_in_words(outdir):
     sheet = load_workbook(outdir / "conventions.xlsx")["conventions"]
     header = [cell.value for cell in sheet[1]]
     signed = [row[header.index("Date de signature")] for row in sheet.iter_rows(min_row=2)]
@@ -180,6 +180,10 @@ def test_workbook_shows_dates_as_dates_and_amounts_in_euros(outdir):
     assert all("€" in cell.number_format for cell in amounts if cell.value is not None)
     durations = {row[header.index("Préavis")].value for row in sheet.iter_rows(min_row=2)}
     assert "3 mois" in durations
+    signed = load_workbook(outdir / "conventions.xlsx")["signataires"]
+    header = [cell.value for cell in signed[1]]
+    flags = [row[header.index("Par délégation")] for row in signed.iter_rows(min_row=2)]
+    assert flags and all(cell.number_format == '"oui";"oui";"non"' for cell in flags)
 
 
 @pytest.mark.parametrize("name", ["À vérifier", *TABLES])

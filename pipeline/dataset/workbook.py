@@ -61,6 +61,7 @@ HEADER = Font(bold=True)
 EUROS = '#,##0.00\\ "€"'
 DAY = "DD/MM/YYYY"
 TEXT = "@"
+YES_NO = '"oui";"oui";"non"'  # a boolean in words where the spreadsheet shows it as a number
 WIDTH = (6, 50)  # characters, the narrowest and widest column
 COMMENT_CHARS = 400
 MAIN = {"montants": "montant", "signataires": "nom", "parties": "nom"}  # the cell a doubtful line marks
@@ -189,6 +190,9 @@ def cell(
     elif isinstance(value, int | float) and not isinstance(value, bool) and kind != "string":
         value = WriteOnlyCell(sheet, value=value)
         value.number_format = EUROS if column in ("montant", "montant_total") else "0"
+    elif isinstance(value, bool):
+        value = WriteOnlyCell(sheet, value=value)
+        value.number_format = YES_NO
     elif isinstance(value, str):
         value = text(sheet, value)
     if not marks:
