@@ -216,7 +216,7 @@ def extract(
     if settings["verbose"] and not quiet:
         describe(summary, outdir, time.monotonic() - started)
     if as_json:
-        click.echo(json.dumps(bilan(summary, outdir), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(run_summary(summary, outdir), ensure_ascii=False, indent=2))
     elif not quiet:
         click.echo(summary.line)
     if not summary.records and not summary.errors:
@@ -252,7 +252,7 @@ def tell_errors(summary: Summary, outdir: Path, quiet: bool) -> None:
         click.echo(f"{kind} : {files}, détail dans {shown(outdir / 'errors.csv')}", err=True)
 
 
-def bilan(summary: Summary, outdir: Path) -> dict:
+def run_summary(summary: Summary, outdir: Path) -> dict:
     """--json: what a script needs to know of the run."""
     return {
         "dossier": shown(outdir),
