@@ -570,7 +570,7 @@ def test_a_creation_carried_out_but_answered_without_an_id_is_found_by_its_mark_
 def test_an_update_upload_carried_out_but_answered_with_a_list_leaves_no_stray_resource(server, outdir):
     dataset = send(outdir, server)
     before = [r["id"] for r in server.datasets[dataset]["resources"]]
-    server.script = {r"POST /api/1/datasets/\w+/upload/": [None, None, ("after", [])]}
+    server.script = {r"POST /api/1/datasets/\w+/upload/": [("after", [])]}  # the first: nothing noted yet
     with pytest.raises(
         PublishError, match="réponse inattendue du serveur .* les nouveaux fichiers ont été retirés"
     ):

@@ -767,7 +767,7 @@ def roll_back(api: Api, ledger: Ledger, error: PublishError) -> None:
     """Remove what this run put on the server, then raise; what cannot be removed stays in
     publication.json for the next run to remove first, and is said."""
     try:
-        found(api, ledger)
+        resolve(api, ledger)
         leftovers = ledger.journal
         undo(api, ledger)
     except PublishError as failure:
@@ -805,32 +805,33 @@ def undo(api: Api, ledger: Ledger) -> str:
     """Delete what the journal names, noting each deletion: a created dataset (found by its mark
     when its id never came back), else the new resources, and one whose upload got no answer.
     Returns what was deleted, in words."""
+    resolve(api, ledger)
     journal = ledger.journal
     if journal.get("jeu_cree"):
-        found(api, ledger)
-        removed = (
-            leftover_text(ledger.journal) if ledger.journal["dataset"] else "rien, le jeu n'a pas été créé"
-        )
-        if ledger.journal["dataset"]:
-            delete(api, f"/datasets/{ledger.journal['dataset']}/")
+        removed = leftover_text(journal) if journal["dataset"] else "rien, le jeu n'a pas été créé"
+        if journal["dataset"]:
+            delete(api, f"/datasets/{journal['dataset']}/")
         ledger.close()
         return removed
-    if journal.get("envoi"):
-        ledger.note(resources=journal.get("resources", {}) | strays(api, journal))
-        ledger.state[JOURNAL].pop("envoi")
-    removed = leftover_text(ledger.journal)
-    for name, rid in list(ledger.journal.get("resources", {}).items()):
+    removed = leftover_text(journal)
+    for name, rid in list(journal.get("resources", {}).items()):
         delete(api, f"/datasets/{journal['dataset']}/resources/{rid}/")
         ledger.note(resources={k: v for k, v in ledger.journal["resources"].items() if k != name})
     ledger.close()
     return removed
 
 
-def found(api: Api, ledger: Ledger) -> None:
-    """The id of the dataset a run was creating, when it never came back: looked up by its mark."""
+def resolve(api: Api, ledger: Ledger) -> None:
+    """What the journal knows of only by a request whose answer never came, looked up on the
+    server: the dataset a run was creating, by its mark; the resource a file was being uploaded
+    to."""
     journal = ledger.journal
     if journal.get("jeu_cree") and not journal.get("dataset"):
         ledger.note(dataset=marked_dataset(api, journal.get("marque")))
+    elif not journal.get("jeu_cree") and journal.get("envoi"):
+        ledger.note(resources=journal.get("resources", {}) | strays(api, journal))
+        ledger.state[JOURNAL].pop("envoi")
+        ledger.save()
 
 
 def delete(api: Api, path: str) -> None:
