@@ -15,6 +15,7 @@ from pipeline.cache import Cache
 from pipeline.dataset.corrections import apply_corrections, drop_answered, find_corrections, read_corrections
 from pipeline.dataset.package import validate_package, write_package
 from pipeline.dataset.review import reviewed_fields, write_review
+from pipeline.dataset.sources import add_sources, read_sources
 from pipeline.dataset.tables import tables
 from pipeline.dataset.write import write_atomic, write_dataset
 from pipeline.extract.checks import apply_checks
@@ -33,6 +34,7 @@ class Summary:
     notices: list[str] = field(default_factory=list)  # corrections that could not be applied
     corrections: list = field(default_factory=list)  # the rows read, for review.html to export again
     kept: bool = False  # no convention read: the dataset already in the output folder was kept
+    paths: dict[str, str] = field(default_factory=dict)  # by record id, the file as it was given
 
     @property
     def line(self) -> str:
@@ -135,14 +137,16 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     files, skipped = collect(paths)
     correction_files = find_corrections(paths, options.corrections)
     corrections = [c for path in correction_files for c in read_corrections(path)]
+    urls = read_sources(options.sources) if options.sources else {}
+    inputs = [*correction_files, *([options.sources] if options.sources else [])]
     with OutputFolder(outdir) as output:
         location = options.cache or outdir / ".cache"
         cache = Cache(location, settings(options)) if options.use_cache else None
         keys = content_keys(files, cache)
-        run_key = whole_run_key(files, keys, correction_files, cache) if not skipped else None
+        run_key = whole_run_key(files, keys, inputs, cache) if not skipped else None
         if run_key and (last := cache.last_run(run_key, outdir)):
             records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
-            return Summary(records, last["errors"], notices=last["notices"])
+            return Summary(records, last["errors"], notices=last["notices"], paths=last.get("paths", {}))
         patterns = load_patterns()
         results = read_all(files, keys, cache, options, patterns)
         summary = summarise([results[path] for path in files])
@@ -153,6 +157,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
         review = patterns["review"]
         summary.notices = apply_corrections(summary.records, corrections)
         summary.corrections = corrections
+        add_sources(summary.records, urls)
         for record in summary.records:
             apply_checks(record, review)
             drop_answered(record, review)
@@ -160,7 +165,8 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
         output.commit(written)
     if run_key:
         outputs = [outdir / path.name for path in written]
-        cache.remember_run(run_key, outputs, {"errors": summary.errors, "notices": summary.notices})
+        known = {"errors": summary.errors, "notices": summary.notices, "paths": summary.paths}
+        cache.remember_run(run_key, outputs, known)
     return summary
 
 
@@ -234,6 +240,7 @@ def summarise(results: list[Outcome]) -> Summary:
             continue
         summary.records.append(outcome.record)
         summary.excerpts[outcome.record["id"]] = outcome.excerpts or []
+        summary.paths[outcome.record["id"]] = outcome.path
         summary.crops[outcome.record["id"]] = outcome.crops or {}
     return summary
 

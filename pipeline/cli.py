@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import click
 
 from pipeline import __version__
-from pipeline.batch import Summary, run
+from pipeline.batch import Summary, counted, run
 from pipeline.dataset.corrections import CorrectionError
+from pipeline.dataset.sources import SourcesError
 from pipeline.french import speak_french
 from pipeline.model import Limits, Options
 from pipeline.outdir import OutputError, OutputFolder, reason
@@ -32,6 +35,10 @@ FREQUENCIES = {
 }
 
 
+QUIET = "N'afficher que les erreurs, une ligne par type d'erreur."
+REPEATED = 3  # more files than this with one kind of error are told in one line
+
+
 class Refused(click.ClickException):
     """A command that cannot start as written: one line, exit status 2, like a usage error."""
 
@@ -45,12 +52,13 @@ class Refused(click.ClickException):
     __version__, "-V", "--version", message="%(prog)s %(version)s", help="Afficher la version et quitter."
 )
 @click.option("-v", "--verbose", is_flag=True, help="Détailler chaque convention : pages, avertissements.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET)
 @click.pass_context
-def cli(context: click.Context, verbose: bool) -> None:
+def cli(context: click.Context, verbose: bool, quiet: bool) -> None:
     """Transformer des conventions de délégation de gestion (PDF, numérisations, textes) en jeu de
     données ouvert, prêt pour data.gouv.fr."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    context.obj = {"verbose": False}
+    context.obj = {"verbose": False, "quiet": quiet}
     if verbose:
         be_verbose(context.obj)
 
@@ -144,7 +152,21 @@ def be_verbose(settings: dict) -> None:
     help="Corrections à appliquer (fichier_source,champ,valeur) ; par défaut corrections.csv "
     "à la racine d'un dossier lu.",
 )
+@click.option(
+    "--sources",
+    metavar="FICHIER",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Adresses de publication des actes (fichier_source,url_source) : chaque convention reçoit "
+    "celle de son fichier dans la colonne url_source.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Détailler chaque convention : pages, avertissements.")
+@click.option("-q", "--quiet", is_flag=True, help=QUIET)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Écrire le bilan en JSON sur la sortie standard, pour un script.",
+)
 @click.pass_obj
 def extract(
     settings,
@@ -162,7 +184,10 @@ def extract(
     cluster,
     no_spacy,
     corrections,
+    sources,
     verbose,
+    quiet,
+    as_json,
 ) -> None:
     """Lire des conventions (.txt, .pdf, images) dans des fichiers ou dossiers et écrire le jeu de
     données dans DOSSIER."""
@@ -171,26 +196,76 @@ def extract(
     limits = Limits(
         max_mb, max_text_mb, max_pages, max_seconds, max_memory_mb=max_memory_mb, max_pixels=max_pixels
     )
-    options = Options(limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location)
+    quiet = quiet or settings["quiet"]
+    options = Options(
+        limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location, sources, quiet
+    )
     started = time.monotonic()
     try:
         summary = run(list(paths), outdir, options)
-    except (CorrectionError, OutputError, ClusterUnavailable) as error:
+    except (CorrectionError, SourcesError, OutputError, ClusterUnavailable) as error:
         raise Refused(str(error)) from None
     except OSError as error:
-        raise click.ClickException(f"écriture impossible dans « {outdir} » : {reason(error)}") from None
-    for error in summary.errors:
-        click.echo(f"{error['fichier']} : {error['type_erreur']} : {error['message']}", err=True)
-    for notice in summary.notices:
-        click.echo(f"correction non appliquée : {notice}", err=True)
-    if settings["verbose"]:
+        raise click.ClickException(
+            f"écriture impossible dans « {shown(outdir)} » : {reason(error)}"
+        ) from None
+    tell_errors(summary, outdir, quiet)
+    if not quiet:
+        for notice in summary.notices:
+            click.echo(f"correction non appliquée : {notice}", err=True)
+    if settings["verbose"] and not quiet:
         describe(summary, outdir, time.monotonic() - started)
-    click.echo(summary.line)
+    if as_json:
+        click.echo(json.dumps(run_summary(summary, outdir), ensure_ascii=False, indent=2))
+    elif not quiet:
+        click.echo(summary.line)
     if not summary.records and not summary.errors:
         click.echo("aucun fichier lisible (.txt, .pdf, .png, .jpg, .tif) trouvé", err=True)
     if summary.kept:
-        click.echo(f"aucune convention lue : le jeu de données de « {outdir} » est laissé tel quel", err=True)
+        click.echo(
+            f"aucune convention lue : le jeu de données de « {shown(outdir)} » est laissé tel quel", err=True
+        )
     sys.exit(1 if summary.errors or not summary.records else 0)
+
+
+def shown(path: Path | str) -> str:
+    """A path as every line of output writes it: from the working folder when it is inside it,
+    else from the root."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
+def tell_errors(summary: Summary, outdir: Path, quiet: bool) -> None:
+    """One line per file that was not read; a kind met on many files (or on any, with -q) in one
+    line, its files listed in errors.csv."""
+    kinds = Counter(error["type_erreur"] for error in summary.errors)
+    listed = not summary.kept  # errors.csv is not written over a dataset kept as it was
+    grouped = {kind for kind, count in kinds.items() if listed and (quiet or count > REPEATED)}
+    for error in summary.errors:
+        if error["type_erreur"] not in grouped:
+            click.echo(f"{shown(error['fichier'])} : {error['type_erreur']} : {error['message']}", err=True)
+    for kind in sorted(grouped):
+        files = counted(kinds[kind], "fichier", "fichiers")
+        click.echo(f"{kind} : {files}, détail dans {shown(outdir / 'errors.csv')}", err=True)
+
+
+def run_summary(summary: Summary, outdir: Path) -> dict:
+    """--json: what a script needs to know of the run."""
+    return {
+        "dossier": shown(outdir),
+        "conventions_extraites": len(summary.records),
+        "fichiers_non_extraits": len(summary.errors),
+        "erreurs_par_type": dict(sorted(Counter(e["type_erreur"] for e in summary.errors).items())),
+        "erreurs": [
+            {"fichier": shown(e["fichier"]), "type_erreur": e["type_erreur"], "message": e["message"]}
+            for e in summary.errors
+        ],
+        "corrections_non_appliquees": summary.notices,
+        "jeu_laisse_tel_quel": summary.kept,
+    }
 
 
 def describe(summary: Summary, outdir: Path, seconds: float) -> None:
@@ -200,10 +275,11 @@ def describe(summary: Summary, outdir: Path, seconds: float) -> None:
         scanned = sum(page["method"] == "ocr" for page in pages)
         how = f"{len(pages)} page(s)" + (f", dont {scanned} par OCR" if scanned else "")
         warnings = record["warnings"]
-        click.echo(f"{record['fichier_source']} : {how}, {len(warnings)} avertissement(s)", err=True)
+        source = shown(summary.paths.get(record["id"], record["fichier_source"]))
+        click.echo(f"{source} : {how}, {len(warnings)} avertissement(s)", err=True)
         for warning in warnings:
             click.echo(f"  - {warning}", err=True)
-    click.echo(f"écrit dans {outdir}{os.sep} en {seconds:.1f} s".replace(".", ","), err=True)
+    click.echo(f"écrit dans {shown(outdir)}{os.sep} en {seconds:.1f} s".replace(".", ","), err=True)
 
 
 @cli.command()
@@ -216,12 +292,20 @@ def describe(summary: Summary, outdir: Path, seconds: float) -> None:
 @click.option(
     "--instance",
     default="demo",
+    metavar="INSTANCE",
     show_default=True,
     help="www, demo, dev, un nom d'hôte (https) ou l'adresse d'une autre instance udata.",
 )
-@click.option("--organisation", help="Identifiant ou nom court de l'organisation qui publie le jeu.")
 @click.option(
-    "--dataset", "dataset_id", help="Mettre à jour ce jeu de données plutôt que celui publié avant."
+    "--organisation",
+    metavar="ORGANISATION",
+    help="Identifiant ou nom court de l'organisation qui publie le jeu.",
+)
+@click.option(
+    "--dataset",
+    "dataset_id",
+    metavar="IDENTIFIANT",
+    help="Mettre à jour ce jeu de données plutôt que celui publié avant.",
 )
 @click.option("--private", is_flag=True, help="Créer le jeu en brouillon privé.")
 @click.option("--force-metadata", is_flag=True, help="Remplacer aussi les métadonnées éditées sur le site.")
@@ -231,9 +315,29 @@ def describe(summary: Summary, outdir: Path, seconds: float) -> None:
     type=click.Choice(list(FREQUENCIES)),
     default="irreguliere",
     show_default=True,
-    help="Fréquence de mise à jour annoncée.",
+    metavar="FRÉQUENCE",
+    help=f"Fréquence de mise à jour annoncée : {', '.join(FREQUENCIES)}.",
+)
+@click.option(
+    "--contact",
+    metavar="ADRESSE",
+    help="Adresse électronique ou page web où joindre le producteur, écrite dans la description.",
+)
+@click.option(
+    "--schema-catalogue",
+    "catalogue",
+    metavar="PROPRIÉTAIRE",
+    help="Une fois le schéma listé sur schema.data.gouv.fr : le propriétaire de son dépôt (ex. etalab) ; "
+    "chaque CSV désigne alors son schéma par son nom au catalogue (PROPRIÉTAIRE/nom) et sa version, "
+    "sinon par l'adresse du schéma envoyé avec lui.",
 )
 @click.option("--envoyer", "send_it", is_flag=True, help="Publier vraiment ; sans lui, rien n'est envoyé.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Écrire le plan, ou ce qui a été publié, en JSON sur la sortie standard, pour un script.",
+)
 def publish(
     outdir: Path,
     instance: str,
@@ -242,29 +346,62 @@ def publish(
     private: bool,
     force_metadata: bool,
     frequency: str,
+    contact: str | None,
+    catalogue: str | None,
     send_it: bool,
+    as_json: bool,
 ) -> None:
-    """Montrer ce que la publication sur data.gouv.fr créerait ou changerait à partir de OUTDIR ;
+    """Montrer ce que la publication sur data.gouv.fr créerait ou changerait à partir de DOSSIER ;
     avec --envoyer, le publier (clé API : DATAGOUV_API_KEY)."""
-    from pipeline.dataset.publish import Api, PublishError, api_key, describe, instance_root, make_plan
+    from pipeline.dataset.publish import (
+        Api,
+        PublishError,
+        api_key,
+        describe,
+        instance_root,
+        make_plan,
+        plan_data,
+        read_states,
+    )
     from pipeline.dataset.publish import publish as send
 
     try:
         root = instance_root(instance)
         plan = make_plan(
-            outdir, root, dataset_id, organisation, private, force_metadata, FREQUENCIES[frequency]
+            outdir,
+            root,
+            dataset_id,
+            organisation,
+            private,
+            force_metadata,
+            FREQUENCIES[frequency],
+            contact,
+            catalogue,
         )
         if not send_it:
+            if as_json:
+                click.echo(json.dumps(plan_data(plan), ensure_ascii=False, indent=2))
+                return
             click.echo("Simulation : rien n'est envoyé (--envoyer pour publier).")
             click.echo("\n".join(describe(plan)))
             return
+        echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
         with OutputFolder(outdir):  # no extraction swaps the folder while it is being published
-            dataset = send(outdir, plan, Api(root, api_key(), echo=click.echo))
+            dataset = send(outdir, plan, Api(root, api_key(), echo=echo))
     except OutputError as error:
         raise Refused(str(error)) from None
     except PublishError as error:
         click.echo(f"publication échouée : {error}", err=True)
         sys.exit(1)
+    if as_json:
+        published = {
+            "instance": root,
+            "jeu_de_donnees": dataset,
+            "adresse": f"{root}/datasets/{dataset}/",
+            "ressources": read_states(outdir)[root]["resources"],
+        }
+        click.echo(json.dumps(published, ensure_ascii=False, indent=2))
+        return
     click.echo(f"publié : {root}/datasets/{dataset}/")
 
 
@@ -289,14 +426,20 @@ def review(outdir: Path) -> None:
 
 @cli.command()
 @click.option(
-    "--readme", default="README.md", metavar="FICHIER", type=click.Path(exists=True, path_type=Path)
+    "--readme",
+    default="README.md",
+    show_default=True,
+    metavar="FICHIER",
+    type=click.Path(exists=True, path_type=Path),
+    help="Le README dont la section des colonnes est régénérée.",
 )
 def docs(readme: Path) -> None:
-    """Regénérer la référence des colonnes du README et de schema/README.md à partir des Table Schemas."""
-    from pipeline.dataset.docs import SCHEMA_README, update_readme
+    """Regénérer la référence des colonnes du README, de schema/README.md et du README de chaque
+    table à partir des Table Schemas."""
+    from pipeline.dataset.docs import documents, update_readme
 
-    for path in (readme, SCHEMA_README):
-        click.echo(f"{path} : {'mis à jour' if update_readme(path) else 'déjà à jour'}")
+    for path, tables in documents(readme):
+        click.echo(f"{path} : {'mis à jour' if update_readme(path, tables) else 'déjà à jour'}")
 
 
 def main() -> None:

@@ -92,6 +92,8 @@ class Options:
     corrections: Path | None = None  # else corrections.csv at the top of an input folder
     cluster: str | None = None  # address of a Dask scheduler: units run on its workers
     cache: str | None = None  # where outcomes are cached (folder or fsspec URL), else OUTPUT/.cache
+    sources: Path | None = None  # fichier_source,url_source: where each act is published
+    quiet: bool = False  # no progress shown (-q)
 
 
 @dataclass(slots=True)

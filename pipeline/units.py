@@ -61,7 +61,7 @@ def outcomes(
         return
     runner = make_runner(files, options, patterns, cache)
     try:
-        yield from schedule(files, keys, runner, Progress(len(files)))
+        yield from schedule(files, keys, runner, Progress(len(files), shown=not options.quiet))
     except BaseException:
         runner.close(abort=True)
         raise
@@ -314,12 +314,13 @@ class Progress:
     """Files and pages done, pages per second and the time left: a bar on a terminal,
     otherwise a line at every tenth of the files."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, shown: bool = True):
         self.total = total
         self.files = self.pages = 0
         self.start = time.monotonic()
         self.bar = None
-        if sys.stderr.isatty():
+        self.shown = shown
+        if shown and sys.stderr.isatty():
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit=" fichiers", desc="extraction")
@@ -337,7 +338,7 @@ class Progress:
             self.bar.update()
             return
         step = max(1, self.total // 10)
-        if self.total >= 20 and (self.files % step == 0 or self.files == self.total):
+        if self.shown and self.total >= 20 and (self.files % step == 0 or self.files == self.total):
             print(
                 f"extraction : {self.files}/{self.total} fichiers, {self.pages} pages, "
                 f"{rate:.1f} pages/s, reste {duration(left)}",

@@ -92,9 +92,10 @@ def test_the_workbook_speaks_french(outdir):
     texts = list(book.sheetnames)
     for sheet in book.worksheets:
         texts += [cell.comment.text for row in sheet.iter_rows() for cell in row if cell.comment]
+        texts += [cell.value for cell in sheet[1]]
     review = book["À vérifier"]
     header = [cell.value for cell in review[1]]
-    for name in ("champ", "priorite", "raison", "confiance"):
+    for name in ("Champ", "Priorité", "Raison", "Confiance"):
         texts += [row[header.index(name)].value or "" for row in review.iter_rows(min_row=2)]
     assert len(texts) > 10
     assert {text: english_words(text) for text in texts if english_words(text)} == {}

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES
 from frictionless import Package, system
 
 from pipeline.batch import Options, run
@@ -26,15 +30,20 @@ from pipeline.dataset.publish import (
     publish,
     read_states,
 )
+from pipeline.dataset.tables import schema
 
 KEY = "test-key-123"
 FILES = files()
+VERSION = schema("conventions")["version"]
 
 
 class FakeUdata(ThreadingHTTPServer):
     """Datasets, resources and uploaded files in memory, served back at their URLs.
     `script` maps "METHOD /path/regex" to answers given, one per matching request, before the
-    normal one: None (normal), a status, "not-json", "slow", or ("redirect", url)."""
+    normal one: None (normal), a status, "not-json", "slow", ("redirect", url), ("reply", body) for
+    a 200 answer with that JSON body and nothing done, ("after", body) for the request carried out
+    and that body as its answer, or "hang": the request is carried out and its answer held until
+    `released` is set (a client stopped while it waits never hears it)."""
 
     daemon_threads = True
 
@@ -45,6 +54,7 @@ class FakeUdata(ThreadingHTTPServer):
         self.requests: list[tuple[str, str, str | None]] = []  # method, path, X-API-KEY
         self.script: dict[str, list] = {}
         self.counter = 0
+        self.released = threading.Event()
 
     @property
     def root(self) -> str:
@@ -64,7 +74,15 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    hang = False
+    override = None
+
     def answer(self, status: int, body: object = None, raw: bytes | None = None) -> None:
+        if self.hang:
+            self.server.released.wait(30)
+            return
+        if self.override is not None:
+            status, raw = 200, json.dumps(self.override[1]).encode()
         data = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -79,11 +97,19 @@ class Handler(BaseHTTPRequestHandler):
                 planned = answers.pop(0)
                 if planned is None:  # this one goes through
                     return False
+                if planned == "hang":
+                    self.hang = True
+                    return False
+                if isinstance(planned, tuple) and planned[0] == "after":
+                    self.override = planned
+                    return False
                 if planned == "not-json":
                     self.answer(200, raw=b"<html>maintenance</html>")
                 elif planned == "slow":
                     time.sleep(1.5)
                     self.answer(504)
+                elif isinstance(planned, tuple) and planned[0] == "reply":
+                    self.answer(200, raw=json.dumps(planned[1]).encode())
                 elif isinstance(planned, tuple):
                     self.send_response(307)
                     self.send_header("Location", planned[1] + self.path)
@@ -108,6 +134,8 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.removeprefix("/api/1")
         if path == "/me/" and method == "GET":
             return self.answer(200, {"id": "me", "first_name": "Test"})
+        if path == "/me/org_datasets/" and method == "GET":
+            return self.answer(200, list(server.datasets.values()))
         if match := re.fullmatch(r"/organizations/([\w-]+)/", path):
             return self.answer(200, {"id": f"org-{match[1]}", "name": match[1]})
         if path == "/datasets/" and method == "POST":
@@ -188,6 +216,7 @@ def serve() -> FakeUdata:
 def server():
     fake = serve()
     yield fake
+    fake.released.set()
     fake.shutdown()
     fake.server_close()
 
@@ -230,7 +259,7 @@ def test_first_publication_makes_every_call_in_order(server, outdir):
     dataset = send(outdir, server)
     resource_calls = [
         call
-        for rid in range(2, 12)
+        for rid in range(2, 2 + len(FILES))
         for call in (
             f"POST /api/1/datasets/{dataset}/upload/",
             f"PUT /api/1/datasets/{dataset}/resources/r{rid}/",
@@ -372,19 +401,15 @@ def test_a_failed_rollback_is_said_saved_and_cleaned_by_the_next_run(server, out
         r"POST /api/1/datasets/\w+/upload/": [None, 400],
         r"DELETE /api/1/datasets/ds1/": [500] * 4,
     }
-    with pytest.raises(
-        PublishError, match="restent sur .* le jeu de données privé ds1 et les ressources r2 ;"
-    ):
+    with pytest.raises(PublishError, match="restent sur .* le jeu de données privé ds1 ;"):
         send(outdir, server)
-    leftovers = {"dataset": "ds1", "jeu_cree": True, "resources": ["r2"]}
-    assert read_states(outdir)[server.root]["a_nettoyer"] == leftovers
+    leftovers = read_states(outdir)[server.root]["a_nettoyer"]
+    assert (leftovers["dataset"], leftovers["jeu_cree"]) == ("ds1", True)
     assert list(server.datasets) == ["ds1"]
     lines: list[str] = []
     dataset = send(outdir, server, lines)
     assert "ds1" not in server.datasets and list(server.datasets) == [dataset]
-    assert lines == [
-        "restes de la publication interrompue supprimés : le jeu de données privé ds1 et les ressources r2"
-    ]
+    assert lines == ["restes de la publication interrompue supprimés : le jeu de données privé ds1"]
     assert "a_nettoyer" not in read_states(outdir)[server.root]
 
 
@@ -448,15 +473,120 @@ def test_dry_run_is_the_default_prints_the_plan_in_french_and_sends_nothing(serv
     assert server.requests == []
     assert KEY not in result.output
     assert result.output.startswith("Simulation : rien n'est envoyé (--envoyer pour publier).")
-    for text in (
-        "titre : Conventions de délégation",
-        "licence : lov2",
-        "couverture temporelle : du 2020-02-20",
-    ):
-        assert text in result.output
     for name in FILES:
         assert f". {name} — «" in result.output
-    assert "schéma : parties.schema.json, par l'adresse du fichier n° 4" in result.output
+    assert "contact : aucun — indiquez une adresse ou une page de contact (--contact)" in result.output
+
+
+def test_dry_run_shows_every_field_a_data_gouv_fr_reviewer_checks_in_french(server, outdir):
+    options = ["--contact", "donnees@ministere.gouv.fr", "--frequence", "annuelle"]
+    output = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root, *options]).output
+    for text in (
+        "  titre : Conventions de délégation de gestion entre services de l'État",
+        "  description : 5 conventions de délégation de gestion",
+        "      Méthode : les données sont extraites automatiquement",
+        "      Qualité : ",
+        "      Relecture : un agent relit les valeurs signalées",
+        "      Sources : les conventions publiées au Journal officiel",
+        "      Contact : donnees@ministere.gouv.fr",
+        "  licence : Licence Ouverte / Open Licence version 2.0 (lov2)",
+        "  fréquence de mise à jour : annuelle",
+        "  couverture temporelle : du 20/02/2020 au 23/11/2020",
+        "  couverture géographique : France entière (granularité : pays)",
+        "  mots-clés : delegation-de-gestion, conventions",
+        "  contact : donnees@ministere.gouv.fr",
+        "  10. conventions.xlsx — « Conventions dans un classeur, pour un tableur » (fichier principal",
+        f"     schéma : parties.schema.json, version {VERSION}, par l'adresse du fichier n° 4",
+    ):
+        assert any(line.startswith(text) for line in output.splitlines()), text
+    for english in ("annual", "irregular", "country:fr", "type main", "True", "False"):
+        assert english not in output
+
+
+def test_the_share_of_fields_to_review_is_the_one_the_review_files_list(server, outdir, dataset_dir):
+    with (dataset_dir / "review.csv").open(encoding="utf-8-sig") as stream:
+        doubtful = sum(1 for row in csv.DictReader(stream) if row["cle"])
+    plan = make_plan(outdir, server.root)
+    assert f"Qualité : {doubtful} des " in plan.metadata["description"]
+    assert "reconnaissance optique des caractères" in plan.metadata["description"]
+
+
+def test_once_in_the_catalogue_each_csv_names_its_schema_by_name_and_version(server, outdir):
+    output = (
+        CliRunner()
+        .invoke(cli, ["publish", str(outdir), "--instance", server.root, "--schema-catalogue", "etalab"])
+        .output
+    )
+    assert f"schéma : etalab/delegation-gestion-montants, version {VERSION}, du catalogue" in output
+    resources = server.datasets[send(outdir, server, catalogue="etalab")]["resources"]
+    named = {r["url"].rsplit("/", 1)[1]: r.get("schema") for r in resources}
+    assert named["conventions.csv"] == {"name": "etalab/delegation-gestion-conventions", "version": VERSION}
+    assert named["conventions.xlsx"] is None
+
+
+def test_the_contact_ends_the_description_and_joins_the_published_datapackage(server, outdir):
+    dataset = server.datasets[send(outdir, server, contact="donnees@ministere.gouv.fr")]
+    assert dataset["description"].endswith("Contact : donnees@ministere.gouv.fr")
+    url = next(r["url"] for r in dataset["resources"] if r["url"].endswith("/datapackage.json"))
+    package = json.loads(server.files[url.removeprefix(server.root)])
+    assert {"title": "Contact", "role": "maintainer", "email": "donnees@ministere.gouv.fr"} in package[
+        "contributors"
+    ]
+
+
+def test_a_creation_answered_without_an_id_is_a_french_error_not_a_traceback(server, outdir, monkeypatch):
+    monkeypatch.setenv("DATAGOUV_API_KEY", KEY)
+    server.script = {r"POST /api/1/datasets/": [("reply", {})]}
+    result = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root, "--envoyer"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "publication échouée : création du jeu de données : la réponse du serveur n'a pas de « id » ({}) ; "
+        "rien n'avait été créé : rien n'a changé en ligne"
+    )
+    assert "a_nettoyer" not in read_states(outdir)[server.root]
+
+
+def test_an_upload_answered_with_a_list_is_rolled_back(server, outdir, monkeypatch):
+    monkeypatch.setenv("DATAGOUV_API_KEY", KEY)
+    server.script = {r"POST /api/1/datasets/\w+/upload/": [None, ("reply", [])]}
+    result = CliRunner().invoke(cli, ["publish", str(outdir), "--instance", server.root, "--envoyer"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "envoi de montants.schema.json : réponse inattendue du serveur ([], un objet était attendu)" in (
+        result.output
+    )
+    assert "le jeu de données créé a été supprimé" in result.output
+    assert server.datasets == {}
+
+
+def test_a_creation_carried_out_but_answered_without_an_id_is_found_by_its_mark_and_deleted(server, outdir):
+    server.script = {r"POST /api/1/datasets/": [("after", {})]}
+    with pytest.raises(
+        PublishError, match=r"n'a pas de « id » \(\{\}\) ; le jeu de données créé a été supprimé"
+    ):
+        send(outdir, server)
+    assert server.datasets == {} and "DELETE /api/1/datasets/ds1/" in server.calls()
+
+
+def test_an_update_upload_carried_out_but_answered_with_a_list_leaves_no_stray_resource(server, outdir):
+    dataset = send(outdir, server)
+    before = [r["id"] for r in server.datasets[dataset]["resources"]]
+    server.script = {r"POST /api/1/datasets/\w+/upload/": [("after", [])]}  # the first: nothing noted yet
+    with pytest.raises(
+        PublishError, match="réponse inattendue du serveur .* les nouveaux fichiers ont été retirés"
+    ):
+        send(outdir, server)
+    assert [r["id"] for r in server.datasets[dataset]["resources"]] == before
+
+
+def test_an_update_whose_dataset_reply_lacks_its_resources_changes_nothing(server, outdir):
+    dataset = send(outdir, server)
+    before = json.dumps(server.datasets)
+    server.script = {rf"GET /api/1/datasets/{dataset}/": [("reply", {"id": dataset})]}
+    with pytest.raises(
+        PublishError, match=f"lecture du jeu {dataset} : la réponse du serveur n'a pas de « resources »"
+    ):
+        send(outdir, server)
+    assert json.dumps(server.datasets) == before
 
 
 def test_dry_run_of_an_update_says_what_is_replaced_and_what_is_kept(server, outdir):
@@ -498,3 +628,94 @@ def test_a_private_draft_on_the_demo_instance(outdir):
     api = Api(root, os.environ["DATAGOUV_API_KEY"])
     dataset = publish(outdir, make_plan(outdir, root, private=True), api)
     api.call("DELETE", f"/datasets/{dataset}/")
+
+
+def stopped_run(server, outdir, hung: str, stop: signal.Signals) -> None:
+    """`publish --envoyer` in a process of its own, stopped by `stop` while the server holds the
+    answer to the request `hung` names (the request itself carried out)."""
+    environment = os.environ | {"DATAGOUV_API_KEY": KEY, "PYTHONPATH": str(ROOT)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "publish", str(outdir), "--instance", server.root, "--envoyer"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(re.fullmatch(hung, call) for call in server.calls()) and run.poll() is None:
+            assert time.monotonic() < deadline, server.calls()
+            time.sleep(0.05)
+        time.sleep(0.2)  # the server carries the request out before it holds the answer
+        run.send_signal(stop)
+        run.wait(30)
+    finally:
+        run.kill()
+        server.released.set()
+
+
+def published_files(dataset: dict) -> list[str]:
+    return sorted(resource["url"].rsplit("/", 1)[1] for resource in dataset["resources"])
+
+
+@pytest.mark.parametrize(
+    ("hung", "stop"),
+    [
+        (r"POST /api/1/datasets/", signal.SIGKILL),  # created, its id never heard
+        (r"POST /api/1/datasets/ds1/upload/", signal.SIGTERM),
+        (r"PUT /api/1/datasets/ds1/resources/r4/", signal.SIGINT),
+        (r"PUT /api/1/datasets/ds1/", signal.SIGKILL),  # the last step: made public
+    ],
+    ids=["creation", "upload", "description", "made-public"],
+)
+def test_a_first_publication_stopped_anyhow_is_cleaned_up_by_the_next(server, outdir, hung, stop):
+    server.script = {hung: [None] * (2 if "upload" in hung else 0) + ["hang"]}
+    stopped_run(server, outdir, hung, stop)
+    assert read_states(outdir)[server.root]["a_nettoyer"]["jeu_cree"] is True
+    server.script = {}
+    lines: list[str] = []
+    dataset = send(outdir, server, lines)
+    assert lines[0] == "restes de la publication interrompue supprimés : le jeu de données privé ds1"
+    assert list(server.datasets) == [dataset] and dataset != "ds1"
+    assert published_files(server.datasets[dataset]) == sorted(FILES)
+    assert "a_nettoyer" not in read_states(outdir)[server.root]
+
+
+@pytest.mark.parametrize(
+    ("hung", "stop"),
+    [
+        (r"POST /api/1/datasets/ds1/upload/", signal.SIGKILL),  # a new resource, its id never heard
+        (r"PUT /api/1/datasets/ds1/resources/r\d+/", signal.SIGTERM),
+        (r"DELETE /api/1/datasets/ds1/resources/r2/", signal.SIGKILL),  # the old ones going
+    ],
+    ids=["upload", "description", "removal"],
+)
+def test_an_update_stopped_anyhow_is_cleaned_up_by_the_next(server, outdir, hung, stop):
+    send(outdir, server)
+    server.datasets["ds1"]["resources"].append({"id": "site1", "url": "https://example.org/note.pdf"})
+    server.requests.clear()
+    server.script = {hung: [None] * (3 if "upload" in hung else 0) + ["hang"]}
+    stopped_run(server, outdir, hung, stop)
+    server.script = {}
+    lines: list[str] = []
+    send(outdir, server, lines)
+    assert lines[0].startswith("restes de la publication interrompue supprimés : les ressources")
+    assert list(server.datasets) == ["ds1"]
+    assert published_files(server.datasets["ds1"]) == sorted([*FILES, "note.pdf"])
+    assert "a_nettoyer" not in read_states(outdir)[server.root]
+
+
+def test_json_gives_scripts_the_plan_then_what_was_published(server, outdir, monkeypatch):
+    monkeypatch.setenv("DATAGOUV_API_KEY", KEY)
+    base = ["publish", str(outdir), "--instance", server.root, "--json", "--schema-catalogue", "etalab"]
+    plan = json.loads(CliRunner().invoke(cli, base).stdout)
+    assert plan["simulation"] is True and plan["metadonnees"]["license"] == "lov2"
+    assert [item["fichier"] for item in plan["fichiers"]] == FILES
+    assert plan["fichiers"][4]["schema"] == {
+        "name": "etalab/delegation-gestion-conventions",
+        "version": VERSION,
+    }
+    result = CliRunner().invoke(cli, [*base, "--envoyer"])
+    published = json.loads(result.stdout)
+    assert published["adresse"] == f"{server.root}/datasets/ds1/"
+    assert sorted(published["ressources"]) == sorted(FILES)
+    assert server.datasets["ds1"]["resources"][0]["id"] == published["ressources"][FILES[0]]

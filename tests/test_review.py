@@ -172,13 +172,22 @@ def test_values_are_shown_as_a_french_reader_writes_them_and_read_back_the_same(
 
 def test_workbook_opens_on_what_to_review_most_urgent_first(reviewed):
     book = load_workbook(reviewed / "conventions.xlsx")
-    assert book.sheetnames == ["À vérifier", "conventions", "montants", "signataires", "parties"]
+    assert book.sheetnames == ["À vérifier", "conventions", "montants", "signataires", "parties", "Colonnes"]
     sheet = book["À vérifier"]
-    header = [cell.value for cell in sheet[1]]
+    header = columns_of(book, sheet)
     rows = [
         dict(zip(header, (cell.value for cell in row), strict=True)) for row in sheet.iter_rows(min_row=2)
     ]
     assert rows == [{k: (v if v != "" else None) for k, v in row.items()} for row in csv_typed(reviewed)]
+
+
+def columns_of(book, sheet) -> list[str]:
+    """The CSV column of each French header of the sheet, as the sheet "Colonnes" gives them."""
+    names = {
+        (name, title): column
+        for name, title, column, _ in book["Colonnes"].iter_rows(min_row=2, values_only=True)
+    }
+    return [names[sheet.title, cell.value] for cell in sheet[1]]
 
 
 def csv_typed(outdir) -> list[dict]:
@@ -208,8 +217,9 @@ def coloured_cells(book):
 
 
 def test_workbook_highlights_doubtful_cells_with_their_evidence_in_comments(reviewed):
-    sheet = load_workbook(reviewed / "conventions.xlsx")["conventions"]
-    header = [cell.value for cell in sheet[1]]
+    book = load_workbook(reviewed / "conventions.xlsx")
+    sheet = book["conventions"]
+    header = columns_of(book, sheet)
     row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("fichier_source")].value == INITIALS)
     sigle = row[header.index("delegant_sigle")]
     assert sigle.value == "DGITM"
@@ -433,8 +443,9 @@ def test_a_correction_carrying_a_formula_is_kept_as_text(tmp_path):
     run([inbox], tmp_path / "out", OPTIONS)
     record = records_of(tmp_path / "out")[INITIALS]
     assert (record["objet"], record["lieu_signature"]) == (formula, "@SUM(1+1)")
-    sheet = load_workbook(tmp_path / "out" / "conventions.xlsx")["conventions"]
-    header = [cell.value for cell in sheet[1]]
+    book = load_workbook(tmp_path / "out" / "conventions.xlsx")
+    sheet = book["conventions"]
+    header = columns_of(book, sheet)
     row = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("fichier_source")].value == INITIALS)
     assert (row[header.index("objet")].value, row[header.index("objet")].data_type) == (formula, "s")
 

@@ -15,10 +15,12 @@ import pandas as pd
 import pytest
 from conftest import SAMPLES
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from pipeline.batch import Options, run
 from pipeline.dataset.package import validate_package
 from pipeline.dataset.review import COLUMNS as REVIEW_COLUMNS
+from pipeline.dataset.review import duration_words
 from pipeline.dataset.tables import TABLES, columns, convention_id, schema, tables
 from pipeline.dataset.write import FORMULA_STARTS, csv_value
 
@@ -121,7 +123,17 @@ def typed_cell(table: str, name: str, value: object) -> object:
         return None  # an empty cell
     if kind == "date":
         return datetime.combine(date.fromisoformat(value), datetime.min.time())
+    if name in ("duree", "preavis"):
+        return duration_words(value)
     return value
+
+
+def column_names(book) -> dict[str, dict[str, str]]:
+    """Per sheet, the CSV column each French header stands for, as the sheet "Colonnes" says."""
+    found: dict[str, dict[str, str]] = {}
+    for sheet, title, column, _ in book["Colonnes"].iter_rows(min_row=2, values_only=True):
+        found.setdefault(sheet, {})[title] = column
+    return found
 
 
 # LibreOffice has no boolean cells: it saves true and false as these formulas.
@@ -133,13 +145,15 @@ def read_back(cell) -> object:
 
 
 def assert_sheets_match_the_records(book, records: list[dict]) -> None:
+    names = column_names(book)
     for table, rows in tables(records).items():
         sheet = book[table]
-        assert [cell.value for cell in sheet[1]] == columns(table)
+        header = [names[table][cell.value] for cell in sheet[1]]
+        assert sorted(header) == sorted(columns(table))
         cells = list(sheet.iter_rows(min_row=2))
         assert len(cells) == len(rows)
         for row, read in zip(rows, cells, strict=True):
-            for name, cell in zip(columns(table), read, strict=True):
+            for name, cell in zip(header, read, strict=True):
                 expected, value = typed_cell(table, name, row[name]), read_back(cell)
                 assert value == expected, f"{table}.{name}: {value!r} != {expected!r}"
                 assert type(value) is type(expected) or (
@@ -157,13 +171,43 @@ def test_workbook_gives_back_every_cell_with_its_type(outdir, records):
     assert_sheets_match_the_records(load_workbook(outdir / "conventions.xlsx"), records)
 
 
-def test_workbook_shows_dates_as_dates_and_amounts_in_euros(outdir):
+def test_workbook_shows_dates_as_dates_amounts_in_euros_durations_and_flags_in_words(outdir):
     sheet = load_workbook(outdir / "conventions.xlsx")["conventions"]
     header = [cell.value for cell in sheet[1]]
-    signed = [row[header.index("date_signature")] for row in sheet.iter_rows(min_row=2)]
+    signed = [row[header.index("Date de signature")] for row in sheet.iter_rows(min_row=2)]
     assert all(cell.is_date and cell.number_format == "DD/MM/YYYY" for cell in signed if cell.value)
-    amounts = [row[header.index("montant_total")] for row in sheet.iter_rows(min_row=2)]
+    amounts = [row[header.index("Montant total")] for row in sheet.iter_rows(min_row=2)]
     assert all("€" in cell.number_format for cell in amounts if cell.value is not None)
+    durations = {row[header.index("Préavis")].value for row in sheet.iter_rows(min_row=2)}
+    assert "3 mois" in durations
+    signed = load_workbook(outdir / "conventions.xlsx")["signataires"]
+    header = [cell.value for cell in signed[1]]
+    flags = [row[header.index("Par délégation")] for row in signed.iter_rows(min_row=2)]
+    assert flags and all(cell.number_format == '"oui";"oui";"non"' for cell in flags)
+
+
+@pytest.mark.parametrize("name", ["À vérifier", *TABLES])
+def test_each_sheet_names_its_columns_in_french_identifiers_last_and_hidden(outdir, name):
+    book = load_workbook(outdir / "conventions.xlsx")
+    sheet = book[name]
+    header = [cell.value for cell in sheet[1]]
+    keys = [column_names(book)[name][title] for title in header]
+    assert header[0] == "Fichier source" and "_" not in "".join(header)
+    technical = [index for index, key in enumerate(keys) if key in ("id", "convention_id", "cle", "regle")]
+    assert technical == list(range(len(keys) - len(technical), len(keys))) and technical
+    hidden = {key for key, dimension in sheet.column_dimensions.items() if dimension.hidden}
+    assert hidden == {get_column_letter(index + 1) for index in technical}
+
+
+@pytest.mark.parametrize("name", ["À vérifier", *TABLES, "Colonnes"])
+def test_each_sheet_prints_landscape_as_wide_as_pages_read_with_its_header_on_every_page(outdir, name):
+    sheet = load_workbook(outdir / "conventions.xlsx")[name]
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"
+    pages = sheet.page_setup.fitToWidth
+    assert pages == 1 if name in ("montants", "signataires") else pages >= 1
+    assert sheet.print_title_cols == ("$A:$A" if pages > 1 else None)
 
 
 def test_no_cell_of_the_workbook_is_a_formula(outdir):

@@ -1,5 +1,5 @@
-"""The column reference of README.md and schema/README.md, generated from the Table Schemas so that
-the three agree."""
+"""The column reference of README.md, schema/README.md and each table's schema/TABLE/README.md,
+generated from the Table Schemas so that they agree."""
 
 from __future__ import annotations
 
@@ -12,22 +12,32 @@ END = "<!-- columns:end -->"
 SCHEMA_README = SCHEMA_DIR / "README.md"
 
 
-def columns_markdown() -> str:
+def documents(readme: Path) -> list[tuple[Path, tuple[str, ...]]]:
+    """Each README with the tables its generated section lists."""
+    return [
+        (readme, TABLES),
+        (SCHEMA_README, TABLES),
+        *((SCHEMA_DIR / table / "README.md", (table,)) for table in TABLES),
+    ]
+
+
+def columns_markdown(tables: tuple[str, ...] = TABLES) -> str:
     parts = []
-    for table in TABLES:
+    for table in tables:
         spec = schema(table)
         parts += [f"### `{table}.csv`", "", spec["description"], ""]
-        parts += ["| colonne | type | description | exemple |", "| --- | --- | --- | --- |"]
+        parts += ["| colonne | intitulé | type | description | exemple |", "| --- | --- | --- | --- | --- |"]
         for field in spec["fields"]:
-            rules = constraint_text(field.get("constraints", {}))
+            rules = constraint_text(field)
             text = f"{field['description']}{rules}".replace("|", "\\|")
             example = str(field["example"]).replace("|", "\\|")
-            parts.append(f"| `{field['name']}` | {field['type']} | {text} | {example} |")
+            parts.append(f"| `{field['name']}` | {field['title']} | {field['type']} | {text} | {example} |")
         parts.append("")
     return "\n".join(parts)
 
 
-def constraint_text(constraints: dict) -> str:
+def constraint_text(field: dict) -> str:
+    constraints = field.get("constraints", {})
     notes = []
     if constraints.get("required"):
         notes.append("obligatoire")
@@ -37,15 +47,17 @@ def constraint_text(constraints: dict) -> str:
         notes.append(f"motif `{constraints['pattern']}`")
     if "minimum" in constraints:
         notes.append(f"minimum {constraints['minimum']}")
+    if field.get("format") == "uri":
+        notes.append("adresse web")
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def update_readme(path: Path) -> bool:
+def update_readme(path: Path, tables: tuple[str, ...] = TABLES) -> bool:
     """Rewrite the generated section; True when the file changed."""
     text = path.read_text(encoding="utf-8")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    updated = f"{head}{START}\n{columns_markdown()}\n{END}{tail}"
+    updated = f"{head}{START}\n{columns_markdown(tables)}\n{END}{tail}"
     if updated != text:
         path.write_text(updated, encoding="utf-8")
     return updated != text

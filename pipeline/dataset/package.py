@@ -34,6 +34,7 @@ def descriptor(sources: list[str], outdir: Path) -> dict:
             "conventions de délégation de gestion, extraits des documents publiés. Chaque valeur du "
             "fichier conventions.json garde le passage du texte dont elle est tirée."
         ),
+        "keywords": json.loads((SCHEMA_DIR / "datapackage.json").read_text(encoding="utf-8"))["keywords"],
         "licenses": [LICENCE],
         "sources": [{**SOURCE, "files": sources}] if sources else [SOURCE],
         "created": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),

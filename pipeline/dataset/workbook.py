@@ -1,12 +1,16 @@
 """conventions.xlsx: the dataset for spreadsheet users. A first sheet, "À vérifier", lists what
-needs a look, most urgent first; then one sheet per table, its header frozen and filtered, its
-columns fitted, dates as dates, amounts in euros, and every text, codes included, as text (never
-a formula, whatever it starts with). Doubtful cells are yellow and corrected ones green, each
-with its evidence and reasons in a comment."""
+needs a look, most urgent first; then one sheet per table, its columns named in French (the
+"Colonnes" sheet, last, gives the column of the CSV each name stands for), its header frozen,
+filtered and repeated on each printed page, its columns fitted, dates as dates, amounts in euros,
+durations in words, identifiers last and hidden, and every text, codes included, as text (never a
+formula, whatever it starts with). Each sheet prints landscape, as wide as the page. Doubtful
+cells are yellow and corrected ones green, each with its evidence and reasons in a comment. The
+book is written row by row (openpyxl's write-only mode), in memory that does not grow with it."""
 
 from __future__ import annotations
 
 import io
+import math
 from datetime import date
 
 from openpyxl import Workbook
@@ -19,10 +23,12 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from pipeline.dataset.review import (
     COLUMNS,
+    DURATION,
     Field,
     column_of,
     confidence_words,
     display,
+    duration_words,
     label,
     review_rows,
     spec,
@@ -31,16 +37,35 @@ from pipeline.dataset.tables import columns, tables
 from pipeline.dataset.write import FORMULA_STARTS
 
 TO_REVIEW = "À vérifier"
+COLUMN_SHEET = "Colonnes"
+# The columns of the sheet "À vérifier" (review.csv's), in words.
+REVIEW_COLUMNS = {
+    "fichier_source": ("Fichier source", "Nom du fichier lu."),
+    "champ": ("Champ", "Le champ à vérifier."),
+    "valeur": ("Valeur extraite", "La valeur lue, telle qu'un lecteur l'écrit."),
+    "priorite": ("Priorité", "1 - haute, 2 - moyenne ou 3 - basse."),
+    "raison": ("Raison", "Pourquoi la valeur est à vérifier."),
+    "confiance": ("Confiance", "La confiance de la règle qui a lu la valeur, en mots."),
+    "extrait": ("Extrait du texte", "Le passage du texte dont la valeur est tirée."),
+    "page": ("Page", "La page du passage, pour un PDF."),
+    "cle": ("Clé", "Le champ, tel que corrections.csv peut aussi le nommer."),
+    "regle": ("Règle", "La règle qui a lu la valeur."),
+}
+TECHNICAL = ("id", "convention_id", "cle", "regle")  # for programs: last, and hidden
+DURATIONS = {"duree", "preavis"}
+LANDSCAPE, A4 = "landscape", 9
+PAGE_CHARACTERS = 150  # of column width a landscape A4 page prints readably
 DOUBTFUL = PatternFill("solid", fgColor="FDE68A")
 CORRECTED = PatternFill("solid", fgColor="BBF7D0")
 HEADER = Font(bold=True)
 EUROS = '#,##0.00\\ "€"'
 DAY = "DD/MM/YYYY"
 TEXT = "@"
+YES_NO = '"oui";"oui";"non"'  # a boolean in words where the spreadsheet shows it as a number
 WIDTH = (6, 50)  # characters, the narrowest and widest column
 COMMENT_CHARS = 400
 MAIN = {"montants": "montant", "signataires": "nom", "parties": "nom"}  # the cell a doubtful line marks
-FROZEN = {TO_REVIEW: "B2"}  # below the header, right of the column naming the convention
+FROZEN = "B2"  # below the header, right of the column naming the file
 
 
 def workbook_bytes(reviewed: list[tuple[dict, list[Field]]], settings: dict) -> bytes:
@@ -51,6 +76,7 @@ def workbook_bytes(reviewed: list[tuple[dict, list[Field]]], settings: dict) -> 
     marks = cell_marks(reviewed)
     for table, rows in tables(records).items():
         write_sheet(book, table, columns(table), rows, marks.get(table, {}), settings)
+    write_column_sheet(book, [TO_REVIEW, *tables(records)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -59,11 +85,20 @@ def workbook_bytes(reviewed: list[tuple[dict, list[Field]]], settings: dict) -> 
 def write_sheet(
     book: Workbook, name: str, header: list[str], rows: list[dict], marks: dict, settings: dict
 ) -> None:
+    """One sheet, its columns named in French, the technical ones last and hidden."""
+    header = [column for column in header if column not in TECHNICAL] + [
+        column for column in header if column in TECHNICAL
+    ]
+    names = [title(name, column) for column in header]
     sheet = book.create_sheet(name)
-    for index, width in enumerate(widths(header, rows), start=1):
+    fitted = widths(names, header, rows)
+    for index, (column, width) in enumerate(zip(header, fitted, strict=True), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = FROZEN.get(name, "C2")
-    sheet.append([header_cell(sheet, column) for column in header])
+        sheet.column_dimensions[get_column_letter(index)].hidden = column in TECHNICAL
+    sheet.freeze_panes = FROZEN
+    shown = sum(width for column, width in zip(header, fitted, strict=True) if column not in TECHNICAL)
+    set_up_printing(sheet, math.ceil(shown / PAGE_CHARACTERS))
+    sheet.append([header_cell(sheet, text) for text in names])
     for number, row in enumerate(rows):
         sheet.append(
             [
@@ -74,13 +109,62 @@ def write_sheet(
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
 
 
-def widths(header: list[str], rows: list[dict]) -> list[float]:
+def set_up_printing(sheet: WriteOnlyWorksheet, pages: int = 1) -> None:
+    """Landscape A4, the header row on every page, as wide as the page, or as `pages` pages for a
+    sheet too wide to read on one: each then starts with the first column."""
+    sheet.page_setup.orientation = LANDSCAPE
+    sheet.page_setup.paperSize = A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = max(1, pages), 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    if pages > 1:
+        sheet.print_title_cols = "A:A"
+
+
+def title(sheet: str, column: str) -> str:
+    if sheet == TO_REVIEW:
+        return REVIEW_COLUMNS[column][0]
+    return (spec(sheet, column) or {}).get("title") or column
+
+
+def write_column_sheet(book: Workbook, sheets: list[str]) -> None:
+    """Each column of each sheet: its name there, the CSV column it is, what it holds."""
+    rows = [
+        {
+            "feuille": name,
+            "intitule": title(name, column),
+            "colonne": column,
+            "description": REVIEW_COLUMNS[column][1]
+            if name == TO_REVIEW
+            else spec(name, column)["description"],
+        }
+        for name in sheets
+        for column in (COLUMNS if name == TO_REVIEW else columns(name))
+    ]
+    header = {
+        "feuille": "Feuille",
+        "intitule": "Intitulé",
+        "colonne": "Colonne",
+        "description": "Description",
+    }
+    sheet = book.create_sheet(COLUMN_SHEET)
+    for index, width in enumerate(widths(list(header.values()), list(header), rows), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = FROZEN
+    set_up_printing(sheet)
+    sheet.append([header_cell(sheet, text) for text in header.values()])
+    for row in rows:
+        sheet.append([text(sheet, row[key]) for key in header])
+    sheet.auto_filter.ref = f"A1:D{len(rows) + 1}"
+
+
+def widths(names: list[str], header: list[str], rows: list[dict]) -> list[float]:
     """Each column as wide as most of its values (the longest tenth are cut), within WIDTH."""
     fitted = []
-    for column in header:
+    for name, column in zip(names, header, strict=True):
         lengths = sorted(len(str(row.get(column) or "")) for row in rows)
         typical = lengths[int(len(lengths) * 0.9)] if lengths else 0
-        fitted.append(min(WIDTH[1], max(WIDTH[0], len(column) + 2, typical + 2)))
+        fitted.append(min(WIDTH[1], max(WIDTH[0], len(name) + 2, typical + 2)))
     return fitted
 
 
@@ -101,9 +185,14 @@ def cell(
         value = None
     elif kind == "date" and isinstance(value, str):
         value = as_date(sheet, value)
+    elif column in DURATIONS and isinstance(value, str) and DURATION.fullmatch(value):
+        value = text(sheet, duration_words(value))
     elif isinstance(value, int | float) and not isinstance(value, bool) and kind != "string":
         value = WriteOnlyCell(sheet, value=value)
         value.number_format = EUROS if column in ("montant", "montant_total") else "0"
+    elif isinstance(value, bool):
+        value = WriteOnlyCell(sheet, value=value)
+        value.number_format = YES_NO
     elif isinstance(value, str):
         value = text(sheet, value)
     if not marks:
