@@ -6,14 +6,21 @@ import re
 import unicodedata
 from functools import lru_cache
 
-PARTICLES = {"de", "du", "des", "d'", "le", "la", "van", "von"}
+PARTICLES = {"de", "du", "des", "d'", "van", "von"}
+# "Le" and "La" begin a surname ("Yannick Le Bihan") unless they follow "de" ("de la Fontaine").
+ARTICLES = {"le", "la"}
 
 
 def person_name(raw: str) -> str:
     words = [fix_case(word) for word in clean(raw).split()]
     return " ".join(
-        word.lower() if index and word.lower() in PARTICLES else word for index, word in enumerate(words)
+        word.lower() if index and is_particle(word.lower(), words[index - 1].lower()) else word
+        for index, word in enumerate(words)
     )
+
+
+def is_particle(word: str, previous: str) -> bool:
+    return word in PARTICLES or (word in ARTICLES and previous == "de")
 
 
 def fix_case(word: str) -> str:
