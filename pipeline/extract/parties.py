@@ -172,11 +172,24 @@ def representative(doc: Document, text: str, block: PartyBlock, patterns: Patter
                 doc, match, "name", rule["confidence"], name, person_name
             )
         if match.groupdict().get("function"):
-            found["representant.fonction"] = group_candidate(
-                doc, match, "function", rule["confidence"] - 0.1, name, clean
+            start = match.start("function")
+            end = start + first_title_end(match["function"])
+            found["representant.fonction"] = Candidate(
+                clean(text[start:end]), doc.evidence(start, end), rule["confidence"] - 0.1, name
             )
         return found
     return {}
+
+
+def first_title_end(function: str) -> int:
+    """Where the other titles of an office-holder start: "préfet de la région Bretagne, préfet
+    d'Ille-et-Vilaine", "recteur de la région académique, recteur de l'académie de Paris"."""
+    words = function.split()
+    for comma in re.finditer(r",\s*", function):
+        following = function[comma.end() :].split()
+        if words and following and fold(following[0]) == fold(words[0]):
+            return comma.start()
+    return len(function.rstrip())
 
 
 def skip_space(text: str, position: int) -> int:
