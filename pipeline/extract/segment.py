@@ -155,13 +155,14 @@ def find_parties(doc: Document, patterns: Patterns, start: tuple[int, int] | Non
         if len(role_lines) > 1:
             stop, cuts = role_lines[-1].start(), role_lines[:-1]
     intros = [(*start, None), *[(m.start(), m.end(), m) for m in cuts]]
-    blocks, side, leads = [], 0, 0
+    blocks, side, leads = [], 0, False
     for (intro, head, cut), bound in zip(intros, [*[m.start() for m in cuts], stop], strict=True):
-        if cut and cut.groupdict().get("lead"):
-            # "D'une part, …", "D'autre part, …": each party its own side, in their order.
-            side, leads = leads, leads + 1
-        elif cut and cut.groupdict().get("side"):
+        kind = next((k for k, v in cut.groupdict().items() if v), None) if cut else None
+        # "Entre A, d'une part, et B": "d'une part" closes a side. "Entre D'une part, A ;
+        # D'autre part, B ; Et De troisième part, C": "Et" does.
+        if kind == "side" or (cut and kind != "lead" and leads):
             side += 1
+        leads = leads or kind == "lead"
         # "d'une part," then a line "Et" cut twice: the piece between, blank or OCR dirt, is
         # no party.
         if WORD.search(doc.plain, head, bound):
