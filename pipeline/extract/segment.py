@@ -149,6 +149,8 @@ def find_parties(doc: Document, patterns: Patterns, start: tuple[int, int] | Non
     if not cuts and not designates(doc, patterns, start[1], stop):
         stop, cuts = title_parties(doc, patterns, start[1], stop)
     if not cuts:
+        cuts = prose_parties(doc, patterns, start[1], stop)
+    if not cuts:
         role_lines = list(
             patterns.folded("document", "party_role_line_end").finditer(doc.lower, start[1], stop)
         )
@@ -176,6 +178,19 @@ def title_parties(doc: Document, patterns: Patterns, start: int, stop: int) -> t
     end = patterns.folded("document", "party_title_end").search(doc.lower, start, stop)
     stop = end.start() if end else stop
     return stop, list(patterns.folded("document", "party_title_split").finditer(doc.lower, start, stop))[:1]
+
+
+def prose_parties(doc: Document, patterns: Patterns, start: int, stop: int) -> list:
+    """The cuts between parties in prose, ", et la direction …", where each names its own
+    representative."""
+    cuts, begin = [], start
+    represented = patterns.folded("document", "party_represented")
+    for cut in patterns.folded("document", "party_prose_split").finditer(doc.lower, start, stop):
+        before = represented.search(doc.lower, begin, cut.start())
+        if before and represented.search(doc.lower, cut.end(), stop):
+            cuts.append(cut)
+            begin = cut.end()
+    return cuts
 
 
 def looks_truncated(doc: Document, blocks: Blocks, patterns: Patterns) -> bool:
