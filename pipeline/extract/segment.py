@@ -99,12 +99,14 @@ def segment(doc: Document, patterns: Patterns) -> Blocks:
 
 def parties_start(doc: Document, patterns: Patterns, before: int) -> tuple[int, int] | None:
     """Where the parties block starts and its first party's words begin: after the first
-    "Entre" whose block designates a party (a title "… entre la direction A et le service B"
-    designates none), else the first "Entre"; with none, at the paragraph that ends "d'une
-    part"."""
+    "Entre" before the articles whose block designates a party (a title "… entre la direction A
+    et le service B" designates none), else the first "Entre"; with none, at the paragraph that
+    ends "d'une part"."""
     starts = list(patterns.folded("document", "parties_start").finditer(doc.lower, 0, before))
-    bounds = [m.start() for m in starts[1:]] + [before]
-    for start, bound in zip(starts, bounds, strict=False):
+    articles = patterns.folded("document", "articles_start").search(doc.lower, 0, before)
+    heading = [m for m in starts if not articles or m.start() < articles.start()]
+    bounds = [m.start() for m in heading[1:]] + [before]
+    for start, bound in zip(heading, bounds, strict=False):
         if designates(doc, patterns, start.end(), bound):
             return start.span()
     if starts:
