@@ -254,7 +254,7 @@ def share_role(before: list[Party], party: Party, role: str) -> None:
 def roles_from_body(doc: Document, parties: list[Party], patterns: Patterns) -> None:
     """The roles the first sentence of the body that names them gives: "la délégation de
     gestion par la DGCS à la DNUM", "la DRAAF, ci-après « le délégant », confie …"."""
-    refs = {ref: party for party in parties for ref in references(party)}
+    refs = {ref: party for party in parties for ref in references(doc, party, patterns)}
     if not refs:
         return
     names = "|".join(
@@ -282,9 +282,13 @@ def roles_from_body(doc: Document, parties: list[Party], patterns: Patterns) -> 
         party.role, party.role_source = role, "body"
 
 
-def references(party: Party) -> list[str]:
-    """How the body may name a party: its name or its sigle."""
-    return [party.fields[key].value for key in ("nom", "sigle") if key in party.fields]
+def references(doc: Document, party: Party, patterns: Patterns) -> list[str]:
+    """How the body may name a party: its name, its sigle, or an alias its block gives it that
+    is no role ("ci-après « l'Agence »")."""
+    refs = [party.fields[key].value for key in ("nom", "sigle") if key in party.fields]
+    aliases = patterns.regex("parties", "alias").finditer(doc.plain, party.span.start, party.span.end)
+    refs += [m["alias"] for m in aliases if not patterns.regex("roles", "role_word").match(m["alias"])]
+    return refs
 
 
 def complement(role: str) -> str:
