@@ -125,14 +125,15 @@ def role_paragraph(doc: Document, patterns: Patterns, within: int) -> tuple[int,
     """The start of the paragraph of the first party a role line designates, before the
     articles."""
     articles = patterns.folded("document", "articles_start").search(doc.lower, 0, within)
-    role = patterns.folded("document", "party_role_paragraph").search(
+    roles = patterns.folded("document", "party_role_paragraph").finditer(
         doc.lower, 0, articles.start() if articles else within
     )
-    if not role:
-        return None
-    paragraph = doc.lower.rfind("\n\n", 0, role.start())
-    begin = paragraph + 2 if paragraph != -1 else 0
-    return begin, begin
+    for role in roles:
+        paragraph = doc.lower.rfind("\n\n", 0, role.start())
+        begin = paragraph + 2 if paragraph != -1 else 0
+        if not patterns.folded("document", "citing_paragraph").match(doc.lower, begin):
+            return begin, begin
+    return None
 
 
 def designates(doc: Document, patterns: Patterns, start: int, stop: int) -> bool:
