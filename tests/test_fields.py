@@ -230,10 +230,16 @@ def layouts(patterns, nlp) -> dict[str, dict]:
 
 
 def value_at(record: dict, path: str) -> object:
-    """A record's value by dotted path, list items by index: "parties.1.role"."""
+    """A record's value by dotted path, list items by index: "parties.1.role"; evidence is
+    keyed by dotted field names: "evidence.delegant.nom.start"."""
     node: object = record
-    for key in path.split("."):
-        node = node[int(key)] if isinstance(node, list) else node[key]
+    keys = path.split(".")
+    while keys:
+        if isinstance(node, list):
+            node, keys = node[int(keys[0])], keys[1:]
+            continue
+        size = next(n for n in range(len(keys), 0, -1) if n == 1 or ".".join(keys[:n]) in node)
+        node, keys = node[".".join(keys[:size])], keys[size:]
     return node
 
 

@@ -181,3 +181,10 @@ def test_a_rule_run_near_its_words_finds_what_a_full_scan_finds(concern, field, 
         assert all(any(w in doc.lower[a:b] for w in words) for a, b in whole)
         found += len(whole)
     assert found, f"no text of the tests exercises the rule {concern} {keys}"
+
+
+@pytest.mark.parametrize("example", PATTERNS["roles"]["body_examples"], ids=lambda e: e["text"][-50:])
+def test_roles_said_in_the_body_example(extract_text, example):
+    record = extract_text(example["text"])
+    for role, expected in example["expect"].items():
+        assert expected in (record[role]["sigle"], record[role]["nom"]), role

@@ -57,32 +57,40 @@ def main_parties(parties: list[Party]) -> dict[str, Party]:
 
 def read_party(doc: Document, block: PartyBlock, patterns: Patterns) -> Party:
     party = Party(block)
-    text = doc.plain
-    noise = patterns.regex("parties", "noise_lines").match(text, skip_space(text, block.start), block.end)
+    noise_lines = patterns.regex("parties", "noise_lines")
+    noise = noise_lines.match(doc.plain, skip_space(doc.plain, block.start), block.end)
     start = noise.end() if noise else block.start
+    text = unwrapped(doc.plain, start, block.end, patterns)
     article = patterns.regex("parties", "article").match(text, start, block.end)
     name_start = article.end() if article else skip_space(text, start)
-    name, bracket = read_name(doc, name_start, block.end, patterns)
+    name, bracket = read_name(doc, text, name_start, block.end, patterns)
     if name:
         party.fields["nom"] = name
-        if sigle := name_sigle(doc, name, bracket, block, patterns):
+        if sigle := name_sigle(doc, text, name, bracket, block, patterns):
             party.fields["sigle"] = sigle
     address = patterns.regex("parties", "address").search(text, block.start, block.end)
     if address:
         party.fields["adresse"] = group_candidate(doc, address, "value", 0.85, "parties.address", clean)
     elif street := patterns.regex("parties", "street_address").search(text, block.start, block.end):
         party.fields["adresse"] = group_candidate(doc, street, "value", 0.75, "parties.street_address", clean)
-    party.fields.update(representative(doc, block, patterns))
+    party.fields.update(representative(doc, text, block, patterns))
     return party
 
 
+def unwrapped(text: str, start: int, end: int, patterns: Patterns) -> str:
+    """The text with the lines wrapped inside a phrase between start and end joined by spaces,
+    every offset kept."""
+    inner = patterns.regex("parties", "wrapped_line").sub(lambda m: " " * len(m[0]), text[start:end])
+    return text[:start] + inner + text[end:]
+
+
 def read_name(
-    doc: Document, start: int, stop: int, patterns: Patterns
+    doc: Document, text: str, start: int, stop: int, patterns: Patterns
 ) -> tuple[Candidate | None, regex.Match | None]:
     """The designation up to where it ends, brackets that the designation goes on after
     skipped; what only attaches the party to its ministry dropped. With it, the first bracket
     after a piece of it: the party's sigle."""
-    text, pieces, position, first_bracket = doc.plain, [], start, None
+    pieces, position, first_bracket = [], start, None
     while True:
         end_match = patterns.regex("parties", "name_end").search(text, position, stop)
         end = end_match.start() if end_match else stop
@@ -106,7 +114,9 @@ def read_name(
 
 def without_ministry(doc: Document, raw: str, bracket: regex.Match | None, patterns: Patterns) -> str:
     """The name without "… du ministère de …", unless it names nothing without it, or the
-    sigle in the bracket after it stands for it whole."""
+    sigle in the bracket after it stands for it whole: the text's list of sigles says so, or its
+    letters go on with the ministry's ("… pour l'administration du ministère de l'intérieur
+    (SGAMI)")."""
     ministry = patterns.regex("parties", "ministry").search(raw)
     if not ministry:
         return raw
@@ -114,9 +124,19 @@ def without_ministry(doc: Document, raw: str, bracket: regex.Match | None, patte
     needed = {fold(words) for words in patterns["parties"]["ministry_needed"]}
     if fold(head) in needed:
         return raw
-    if bracket and "minist" in fold(sigle_expansion(doc, bracket["sigle"], patterns)):
+    if bracket and (
+        spells_beyond(bracket["sigle"], head, raw, patterns)
+        or "minist" in fold(sigle_expansion(doc, bracket["sigle"], patterns))
+    ):
         return raw
     return head
+
+
+def spells_beyond(sigle: str, head: str, raw: str, patterns: Patterns) -> bool:
+    """Whether the sigle ("SGAMI", "SGAMI Ouest") spells more of the name's initials than the
+    head's."""
+    letters = sigle.split()[0].upper()
+    return len(letters) > len(acronym(head, patterns)) and acronym(raw, patterns).startswith(letters)
 
 
 def sigle_expansion(doc: Document, sigle: str, patterns: Patterns) -> str:
@@ -127,11 +147,11 @@ def sigle_expansion(doc: Document, sigle: str, patterns: Patterns) -> str:
 
 
 def name_sigle(
-    doc: Document, name: Candidate, bracket, block: PartyBlock, patterns: Patterns
+    doc: Document, text: str, name: Candidate, bracket, block: PartyBlock, patterns: Patterns
 ) -> Candidate | None:
     """The bracket right after the name, the alias the block gives the party, or the name itself
     when the party is named by its acronym ("La DAE")."""
-    sigle = bracket or patterns.regex("parties", "sigle_alias").search(doc.plain, block.start, block.end)
+    sigle = bracket or patterns.regex("parties", "sigle_alias").search(text, block.start, block.end)
     if sigle:
         return group_candidate(doc, sigle, "sigle", 0.9, "parties.sigle", clean)
     if patterns.regex("parties", "acronym_name").fullmatch(name.value):
@@ -139,11 +159,10 @@ def name_sigle(
     return None
 
 
-def representative(doc: Document, block: PartyBlock, patterns: Patterns) -> dict[str, Candidate]:
+def representative(doc: Document, text: str, block: PartyBlock, patterns: Patterns) -> dict[str, Candidate]:
     for index, rule in enumerate(patterns["parties"]["representative"]):
-        match = patterns.regex("parties", "representative", index, "pattern").search(
-            doc.plain, block.start, block.end
-        )
+        rule_regex = patterns.regex("parties", "representative", index, "pattern")
+        match = rule_regex.search(text, block.start, block.end)
         if not match:
             continue
         found = {}
@@ -153,11 +172,24 @@ def representative(doc: Document, block: PartyBlock, patterns: Patterns) -> dict
                 doc, match, "name", rule["confidence"], name, person_name
             )
         if match.groupdict().get("function"):
-            found["representant.fonction"] = group_candidate(
-                doc, match, "function", rule["confidence"] - 0.1, name, clean
+            start = match.start("function")
+            end = start + first_title_end(match["function"])
+            found["representant.fonction"] = Candidate(
+                clean(text[start:end]), doc.evidence(start, end), rule["confidence"] - 0.1, name
             )
         return found
     return {}
+
+
+def first_title_end(function: str) -> int:
+    """Where the other titles of an office-holder start: "préfet de la région Bretagne, préfet
+    d'Ille-et-Vilaine", "recteur de la région académique, recteur de l'académie de Paris"."""
+    words = function.split()
+    for comma in re.finditer(r",\s*", function):
+        following = function[comma.end() :].split()
+        if words and following and fold(following[0]) == fold(words[0]):
+            return comma.start()
+    return len(function.rstrip())
 
 
 def skip_space(text: str, position: int) -> int:
@@ -168,15 +200,22 @@ def skip_space(text: str, position: int) -> int:
 
 def group_candidate(doc, match, group, confidence, rule, normalise) -> Candidate:
     start, end = match.span(group)
-    return Candidate(normalise(doc.plain[start:end]), doc.evidence(start, end), confidence, rule)
+    return Candidate(normalise(match[group]), doc.evidence(start, end), confidence, rule)
 
 
 def assign_roles(doc: Document, parties: list[Party], patterns: Patterns) -> None:
-    """Roles stated in each block; a party that states none takes the role stated on its side
-    of "d'une part", else the complement of the other side's; else the first party named is
-    the délégant, as in the décret's model."""
-    for party in parties:
-        party.role = read_role(doc, party.span, patterns)
+    """Roles stated in each block (a plural one, "« les codélégataires »", for the parties of its
+    side before it too), else in the body; a party that states none takes the role stated on
+    its side of "d'une part", else the complement of the other side's; else the first party
+    named is the délégant, as in the décret's model."""
+    plural = {fold(word) for word in patterns["roles"]["plural"]}
+    for index, party in enumerate(parties):
+        role, word = read_role(doc, party.span, patterns)
+        party.role = role
+        if role and fold(word) in plural:
+            share_role(parties[:index], party, role)
+    if not any(party.role for party in parties):
+        roles_from_body(doc, parties, patterns)
     for party in parties:
         if party.role:
             continue
@@ -204,6 +243,54 @@ def assign_roles(doc: Document, parties: list[Party], patterns: Patterns) -> Non
             party.role, party.role_source = "delegataire", "order"
 
 
+def share_role(before: list[Party], party: Party, role: str) -> None:
+    """The role said of several parties goes to those of its side named just before it."""
+    for other in reversed(before):
+        if other.role or other.span.side != party.span.side:
+            return
+        other.role = role
+
+
+def roles_from_body(doc: Document, parties: list[Party], patterns: Patterns) -> None:
+    """The roles the first sentence of the body that names them gives: "la délégation de
+    gestion par la DGCS à la DNUM", "la DRAAF, ci-après « le délégant », confie …"."""
+    refs = {ref: party for party in parties for ref in references(doc, party, patterns)}
+    if not refs:
+        return
+    names = "|".join(
+        f"(?-i:{regex.escape(ref)})" if ref.isupper() else r"\s+".join(map(regex.escape, ref.split()))
+        for ref in sorted(refs, key=len, reverse=True)
+    )
+    article = patterns.source("roles", "body_article")
+    first = None
+    for index in range(len(patterns["roles"]["body_roles"])):
+        source = patterns.source("roles", "body_roles", index)
+        for slot in ("delegant", "delegataire", "party"):
+            source = source.replace(f"{{{slot}}}", rf"{article}(?P<{slot}>(?<!\w)(?:{names})(?!\w))")
+        match = regex.search(source, doc.plain, regex.IGNORECASE | regex.MULTILINE | regex.VERSION0)
+        if match and (first is None or match.start() < first.start()):
+            first = match
+    if first is None:
+        return
+    said = first.groupdict()
+    if said.get("party"):
+        found = {"party": role_of(said["role"].lower(), patterns)}
+    else:
+        found = {"delegant": "delegant", "delegataire": "delegataire"}
+    for slot, role in found.items():
+        party = next(p for ref, p in refs.items() if fold(ref) == fold(said[slot]))
+        party.role, party.role_source = role, "body"
+
+
+def references(doc: Document, party: Party, patterns: Patterns) -> list[str]:
+    """How the body may name a party: its name, its sigle, or an alias its block gives it that
+    is no role ("ci-après « l'Agence »")."""
+    refs = [party.fields[key].value for key in ("nom", "sigle") if key in party.fields]
+    aliases = patterns.regex("parties", "alias").finditer(doc.plain, party.span.start, party.span.end)
+    refs += [m["alias"] for m in aliases if not patterns.regex("roles", "role_word").match(m["alias"])]
+    return refs
+
+
 def complement(role: str) -> str:
     return next(r for r in ROLES if r != role)
 
@@ -223,9 +310,10 @@ def name_of(party: Party) -> str:
     return nom.value if nom else "?"
 
 
-def read_role(doc: Document, block: PartyBlock | None, patterns: Patterns) -> str | None:
+def read_role(doc: Document, block: PartyBlock | None, patterns: Patterns) -> tuple[str | None, str]:
+    """The role a party's block states, with the word that states it."""
     if block is None:
-        return None
+        return None, ""
     rules = patterns["roles"]
     skipped = [fold(word) for word in rules["not_roles"]]
     for match in patterns.regex("roles", "role_word").finditer(doc.plain, block.intro, block.end):
@@ -237,8 +325,8 @@ def read_role(doc: Document, block: PartyBlock | None, patterns: Patterns) -> st
         if role:
             if word not in rules[role]:
                 doc.warnings.append(f"mention de rôle « {match[0]} » lue comme {ROLE_LABELS[role]}")
-            return role
-    return None
+            return role, word
+    return None, ""
 
 
 def role_of(word: str, patterns: Patterns) -> str | None:

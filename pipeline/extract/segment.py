@@ -100,11 +100,19 @@ def segment(doc: Document, patterns: Patterns) -> Blocks:
 
 
 def parties_start(doc: Document, patterns: Patterns, before: int) -> tuple[int, int] | None:
-    """Where the parties block starts and its first party's words begin: after "Entre", or
-    with no "Entre", at the paragraph that ends "d'une part"."""
-    start = patterns.folded("document", "parties_start").search(doc.lower, 0, before)
-    if start:
-        return start.span()
+    """Where the parties block starts and its first party's words begin: after the first
+    "Entre" before the articles whose block designates a party (a title "… entre la direction A
+    et le service B" designates none), else the first "Entre"; with none, at the paragraph that
+    ends "d'une part"."""
+    starts = list(patterns.folded("document", "parties_start").finditer(doc.lower, 0, before))
+    articles = patterns.folded("document", "articles_start").search(doc.lower, 0, before)
+    heading = [m for m in starts if not articles or m.start() < articles.start()]
+    bounds = [m.start() for m in heading[1:]] + [before]
+    for start, bound in zip(heading, bounds, strict=False):
+        if designates(doc, patterns, start.end(), bound):
+            return start.span()
+    if starts:
+        return starts[0].span()
     within = min(before, patterns["document"]["first_party_within_chars"])
     for first_part in patterns.folded("document", "first_party_end").finditer(doc.lower, 0, within):
         paragraph = doc.lower.rfind("\n\n", 0, first_part.start())
@@ -112,7 +120,29 @@ def parties_start(doc: Document, patterns: Patterns, before: int) -> tuple[int, 
         begin = paragraph + 2 if paragraph != -1 and line - paragraph < 400 else line + 1
         if patterns.folded("document", "party_designation").search(doc.lower, begin, first_part.start()):
             return begin, begin
+    return role_paragraph(doc, patterns, within)
+
+
+def role_paragraph(doc: Document, patterns: Patterns, within: int) -> tuple[int, int] | None:
+    """The start of the paragraph of the first party a role line designates, before the
+    articles."""
+    articles = patterns.folded("document", "articles_start").search(doc.lower, 0, within)
+    roles = patterns.folded("document", "party_role_paragraph").finditer(
+        doc.lower, 0, articles.start() if articles else within
+    )
+    for role in roles:
+        paragraph = doc.lower.rfind("\n\n", 0, role.start())
+        begin = paragraph + 2 if paragraph != -1 else 0
+        if not patterns.folded("document", "citing_paragraph").match(doc.lower, begin):
+            return begin, begin
     return None
+
+
+def designates(doc: Document, patterns: Patterns, start: int, stop: int) -> bool:
+    """Whether the words from `start` to the body (or `stop`) designate a party."""
+    end = patterns.folded("document", "parties_end").search(doc.lower, start, stop)
+    stop = end.start() if end else stop
+    return bool(patterns.folded("document", "party_designation").search(doc.lower, start, stop))
 
 
 def find_parties(doc: Document, patterns: Patterns, start: tuple[int, int] | None) -> list[PartyBlock]:
@@ -121,21 +151,51 @@ def find_parties(doc: Document, patterns: Patterns, start: tuple[int, int] | Non
     end = patterns.folded("document", "parties_end").search(doc.lower, start[1])
     stop = end.start() if end else min(len(doc.plain), start[1] + 3000)
     cuts = list(patterns.folded("document", "parties_split").finditer(doc.lower, start[1], stop))
+    if not cuts and not designates(doc, patterns, start[1], stop):
+        stop, cuts = title_parties(doc, patterns, start[1], stop)
+    if not cuts:
+        cuts = prose_parties(doc, patterns, start[1], stop)
     if not cuts:
         role_lines = list(
             patterns.folded("document", "party_role_line_end").finditer(doc.lower, start[1], stop)
         )
         if len(role_lines) > 1:
             stop, cuts = role_lines[-1].start(), role_lines[:-1]
-    intros = [(*start, False), *[(*m.span(), bool(m.groupdict().get("side"))) for m in cuts]]
-    blocks, side = [], 0
-    for (intro, head, after_side), bound in zip(intros, [*[m.start() for m in cuts], stop], strict=True):
-        side += after_side
+    intros = [(*start, None), *[(m.start(), m.end(), m) for m in cuts]]
+    blocks, side, leads = [], 0, False
+    for (intro, head, cut), bound in zip(intros, [*[m.start() for m in cuts], stop], strict=True):
+        kind = next((k for k, v in cut.groupdict().items() if v), None) if cut else None
+        # "Entre A, d'une part, et B": "d'une part" closes a side. "Entre D'une part, A ;
+        # D'autre part, B ; Et De troisième part, C": "Et" does.
+        if kind == "side" or (cut and kind != "lead" and leads):
+            side += 1
+        leads = leads or kind == "lead"
         # "d'une part," then a line "Et" cut twice: the piece between, blank or OCR dirt, is
         # no party.
         if WORD.search(doc.plain, head, bound):
             blocks.append(PartyBlock(intro, head, bound, side))
     return blocks[: patterns["document"]["max_parties"]]
+
+
+def title_parties(doc: Document, patterns: Patterns, start: int, stop: int) -> tuple[int, list]:
+    """A title's parties, "entre la direction A et le service B relative à …": where they end,
+    and the cut between them."""
+    end = patterns.folded("document", "party_title_end").search(doc.lower, start, stop)
+    stop = end.start() if end else stop
+    return stop, list(patterns.folded("document", "party_title_split").finditer(doc.lower, start, stop))[:1]
+
+
+def prose_parties(doc: Document, patterns: Patterns, start: int, stop: int) -> list:
+    """The cuts between parties in prose, ", et la direction …", where each names its own
+    representative."""
+    cuts, begin = [], start
+    represented = patterns.folded("document", "party_represented")
+    for cut in patterns.folded("document", "party_prose_split").finditer(doc.lower, start, stop):
+        before = represented.search(doc.lower, begin, cut.start())
+        if before and represented.search(doc.lower, cut.end(), stop):
+            cuts.append(cut)
+            begin = cut.end()
+    return cuts
 
 
 def looks_truncated(doc: Document, blocks: Blocks, patterns: Patterns) -> bool:
