@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pipeline.model import Options, Outcome
 from pipeline.patterns import Patterns
+from pipeline.read.files import shown
 
 # A scanned PDF's pages go to units of at most this many pages.
 MAX_PAGES_PER_UNIT = 4
@@ -171,7 +172,7 @@ def lost(path: Path) -> Outcome:
         "(mémoire de la machine épuisée ou bibliothèque défaillante)"
     )
     return Outcome(
-        str(path), error={"fichier": str(path), "type_erreur": "processus_perdu", "message": message}
+        shown(path), error={"fichier": shown(path), "type_erreur": "processus_perdu", "message": message}
     )
 
 

@@ -11,9 +11,12 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import TextIO
 
-from pipeline.dataset.tables import columns, tables
+from pipeline.dataset.tables import TABLES, columns, tables
 
 ERROR_COLUMNS = ["fichier", "type_erreur", "message"]
 BOM = "\ufeff"
@@ -31,6 +34,22 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.chmod(temporary, 0o666 & ~UMASK)  # as open() would have made it, not mkstemp's 0600
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_stream(path: Path) -> Iterator[TextIO]:
+    """A text file written as it goes, under a temporary name beside the target, which it
+    replaces when the writing is done: as write_atomic, without holding the content."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.chmod(temporary, 0o666 & ~UMASK)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -64,19 +83,27 @@ def csv_value(value: object) -> object:
     return "" if value is None else value
 
 
-def json_lines_array(records: list[dict]) -> str:
-    """A JSON array with one record per line: quick to write, easy to diff and to grep."""
-    lines = ",\n".join(json.dumps(record, ensure_ascii=False) for record in records)
-    return f"[\n{lines}\n]\n" if records else "[]\n"
-
-
-def write_dataset(records: list[dict], errors: list[dict], outdir: Path) -> list[Path]:
-    written = [outdir / "conventions.json"]
-    write_atomic(written[0], json_lines_array(records))
-    for name, rows in tables(records).items():
-        path = outdir / f"{name}.csv"
-        write_atomic(path, csv_text(rows, columns(name)))
-        written.append(path)
+def write_dataset(records: Iterable[dict], errors: list[dict], outdir: Path) -> list[Path]:
+    """conventions.json (a JSON array, one record per line: quick to write, easy to diff and to
+    grep) and the tables, each record written as it comes; then errors.csv."""
+    written = [outdir / "conventions.json", *(outdir / f"{name}.csv" for name in TABLES)]
+    with ExitStack() as stack:
+        array, *streams = (stack.enter_context(atomic_stream(path)) for path in written)
+        writers = {}
+        for name, stream in zip(TABLES, streams, strict=True):
+            stream.write(BOM)
+            writers[name] = csv.DictWriter(stream, fieldnames=columns(name), lineterminator="\n")
+            writers[name].writeheader()
+        array.write("[")
+        count = 0
+        for record in records:
+            array.write(("\n" if not count else ",\n") + json.dumps(record, ensure_ascii=False))
+            count += 1
+            for name, rows in tables([record]).items():
+                writers[name].writerows(
+                    {key: csv_value(row.get(key)) for key in columns(name)} for row in rows
+                )
+        array.write("\n]\n" if count else "]\n")
     errors_path = outdir / "errors.csv"
     write_atomic(errors_path, csv_text(errors, ERROR_COLUMNS, for_spreadsheets=True))
     return [*written, errors_path]
