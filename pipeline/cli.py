@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from pipeline.dataset.corrections import CorrectionError
 from pipeline.french import speak_french
 from pipeline.model import Limits, Options
 from pipeline.outdir import OutputError, OutputFolder, reason
+from pipeline.read.files import shown
 from pipeline.units import ClusterUnavailable
 
 speak_french()  # before the commands below are declared: their help is built as they are
@@ -32,10 +34,32 @@ FREQUENCIES = {
 }
 
 
+# What `extract` exits with: every file extracted; some not (or none readable); a command that
+# cannot start as written; outputs that could not be written (disk full, read-only cache…);
+# stopped by Ctrl-C or SIGTERM, the output folder left as it was.
+EXIT_DONE, EXIT_MISSED, EXIT_USAGE, EXIT_IO, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
 class Refused(click.ClickException):
     """A command that cannot start as written: one line, exit status 2, like a usage error."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
+
+
+class WriteFailed(click.ClickException):
+    """Outputs or the cache that could not be written: one line, exit status 3."""
+
+    exit_code = EXIT_IO
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM (a service stopped, a job killed by its scheduler) stops the run as Ctrl-C does:
+    the workers ended, the output folder left as it was, one line said."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 @click.group(
@@ -173,12 +197,17 @@ def extract(
     )
     options = Options(limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location)
     started = time.monotonic()
+    interrupt_on_sigterm()
     try:
         summary = run(list(paths), outdir, options)
     except (CorrectionError, OutputError, ClusterUnavailable) as error:
         raise Refused(str(error)) from None
     except OSError as error:
-        raise click.ClickException(f"écriture impossible dans « {outdir} » : {reason(error)}") from None
+        where = shown(error.filename) if error.filename else outdir
+        raise WriteFailed(f"écriture impossible dans « {where} » : {reason(error)}") from None
+    except KeyboardInterrupt:
+        click.echo(f"interrompu : rien n'est changé dans « {outdir} »", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     for error in summary.errors:
         click.echo(f"{error['fichier']} : {error['type_erreur']} : {error['message']}", err=True)
     for notice in summary.notices:
@@ -190,7 +219,7 @@ def extract(
         click.echo("aucun fichier lisible (.txt, .pdf, .png, .jpg, .tif) trouvé", err=True)
     if summary.kept:
         click.echo(f"aucune convention lue : le jeu de données de « {outdir} » est laissé tel quel", err=True)
-    sys.exit(1 if summary.errors or not summary.records else 0)
+    sys.exit(EXIT_MISSED if summary.errors or not summary.records else EXIT_DONE)
 
 
 def describe(summary: Summary, outdir: Path, seconds: float) -> None:

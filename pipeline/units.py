@@ -5,6 +5,7 @@ belong to, and each file's units are put back together, in order, into its one o
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import queue
@@ -289,6 +290,7 @@ class Cluster(Runner):
             raise ClusterUnavailable(
                 f"impossible de joindre le planificateur Dask « {options.cluster} » : {error}"
             ) from None
+        quiet_dask()
         threads = sum(self.client.nthreads().values()) or 1
         self.workers = threads
         self.window = 4 * threads
@@ -309,6 +311,14 @@ class Cluster(Runner):
 
     def close(self, abort: bool = False) -> None:
         self.client.close()
+
+
+def quiet_dask() -> None:
+    """Dask's own log lines ("Couldn't gather…") are English and say what the run reports in
+    French (a unit run again, a file whose worker was lost): shown only with -v."""
+    if not logging.getLogger("pipeline").isEnabledFor(logging.INFO):
+        for name in ("distributed", "distributed.client", "distributed.worker", "distributed.core"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 class Progress:

@@ -72,8 +72,10 @@ def start_pool_worker(options: Options, patterns: Patterns, parent: int, cache_l
 
 def die_with(parent: int) -> None:
     """Asks the kernel for a SIGTERM when the parent dies (even by kill -9); on it, the worker
-    ends its own children (Tesseract) and exits."""
+    ends its own children (Tesseract) and exits. Ctrl-C is the parent's to handle: it ends
+    its workers itself, without a traceback from each."""
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # the parent died before the request was made

@@ -17,7 +17,6 @@ import pipeline.read.ocr as ocr
 from pipeline.batch import Options, run
 from pipeline.errors import TooLarge
 from pipeline.read import Limits, read_file
-from pipeline.read.images import header_size
 from pipeline.read.pdf import page_image
 
 DELEGANT = "Direction générale des infrastructures, des transports et de la mer"
@@ -118,6 +117,8 @@ def test_the_pixel_limit_reads_the_size_in_the_image_not_in_the_pdf_dictionary(t
 
 
 def test_a_jbig2_stream_gives_the_page_size_of_its_page_information_segment():
+    from pipeline.read.images import header_size
+
     # Segment 0, type 48 (page information), no referred segment, page 1, 19 bytes of data.
     segment = struct.pack(">IBBBI", 0, 48, 0, 1, 19) + struct.pack(">IIII", 5000, 7000, 0, 0) + bytes(3)
     assert header_size(segment, "JBIG2Decode") == (5000, 7000)
