@@ -84,7 +84,11 @@ def be_verbose(settings: dict) -> None:
     logging.getLogger("pipeline").setLevel(logging.INFO)
 
 
-@cli.command()
+@cli.command(
+    epilog="Code de sortie : 0 chaque fichier extrait ; 1 des fichiers non extraits (ou aucun lisible) ; "
+    "2 commande refusée ; 3 écriture impossible (disque plein, cache en lecture seule…) ; "
+    "130 interrompu (Ctrl-C, SIGTERM)."
+)
 @click.argument(
     "paths", nargs=-1, required=True, metavar="CHEMIN...", type=click.Path(exists=True, path_type=Path)
 )

@@ -26,6 +26,8 @@ from pipeline.read.files import shown
 # A scanned PDF's pages go to units of at most this many pages.
 MAX_PAGES_PER_UNIT = 4
 CONNECT_SECONDS = 20
+# Without a terminal, a progress line comes at least this often while pages are being read.
+QUIET_SECONDS = 60
 
 
 @dataclass(slots=True)
@@ -323,12 +325,13 @@ def quiet_dask() -> None:
 
 class Progress:
     """Files and pages done, pages per second and the time left: a bar on a terminal,
-    otherwise a line at every tenth of the files."""
+    otherwise a line at every tenth of the files, and at least every QUIET_SECONDS while the
+    pages of long files are being read."""
 
     def __init__(self, total: int):
         self.total = total
         self.files = self.pages = 0
-        self.start = time.monotonic()
+        self.start = self.said = time.monotonic()
         self.bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm
@@ -337,24 +340,32 @@ class Progress:
 
     def pages_done(self, count: int) -> None:
         self.pages += count
+        if self.bar:
+            self.bar.set_postfix_str(self.pace(), refresh=True)
+        elif time.monotonic() - self.said >= QUIET_SECONDS:
+            self.say()
 
     def file_done(self, outcome: Outcome) -> None:
         self.files += 1
-        elapsed = time.monotonic() - self.start
-        rate = self.pages / elapsed if elapsed else 0.0
-        left = elapsed / self.files * (self.total - self.files)
         if self.bar:
-            self.bar.set_postfix_str(f"{self.pages} pages, {rate:.1f} pages/s", refresh=False)
+            self.bar.set_postfix_str(self.pace(), refresh=False)
             self.bar.update()
             return
         step = max(1, self.total // 10)
-        if self.total >= 20 and (self.files % step == 0 or self.files == self.total):
-            print(
-                f"extraction : {self.files}/{self.total} fichiers, {self.pages} pages, "
-                f"{rate:.1f} pages/s, reste {duration(left)}",
-                file=sys.stderr,
-                flush=True,
-            )
+        tenth = self.total >= 20 and (self.files % step == 0 or self.files == self.total)
+        if tenth or time.monotonic() - self.said >= QUIET_SECONDS:
+            self.say()
+
+    def pace(self) -> str:
+        elapsed = time.monotonic() - self.start
+        return f"{self.pages} pages, {self.pages / elapsed if elapsed else 0.0:.1f} pages/s"
+
+    def say(self) -> None:
+        elapsed = time.monotonic() - self.start
+        left = f", reste {duration(elapsed / self.files * (self.total - self.files))}" if self.files else ""
+        line = f"extraction : {self.files}/{self.total} fichiers, {self.pace()}{left}"
+        print(line, file=sys.stderr, flush=True)
+        self.said = time.monotonic()
 
     def close(self) -> None:
         if self.bar:

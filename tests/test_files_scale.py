@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from types import SimpleNamespace
 
 from conftest import SAMPLES
 
@@ -74,3 +75,16 @@ def test_a_correction_that_counts_lines_from_the_end_is_refused(tmp_path):
         "les lignes se comptent à partir de 0, dans l'ordre"
     ]
     assert all(line["montant"] != 1 for line in summary.records[0]["montants"])
+
+
+def test_without_a_terminal_progress_is_told_while_the_pages_of_a_long_file_are_read(monkeypatch, capsys):
+    import pipeline.units as units
+
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(units, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    progress = units.Progress(3)
+    progress.pages_done(4)
+    assert capsys.readouterr().err == ""
+    clock.now = 61.0
+    progress.pages_done(4)  # a minute on the pages of the first file: the officer is told
+    assert capsys.readouterr().err == "extraction : 0/3 fichiers, 8 pages, 0.1 pages/s\n"
