@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -421,10 +422,21 @@ def run_stamp(outdir: Path, corrections: list) -> str:
     return digest.hexdigest()[:16]
 
 
-def side_pool() -> ProcessPoolExecutor:
+@contextlib.contextmanager
+def side_pool() -> Iterator[ProcessPoolExecutor]:
+    """Two processes for the check and the workbook; a run interrupted does not wait for them."""
     from pipeline.worker import die_with
 
-    return ProcessPoolExecutor(2, initializer=die_with, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(2, initializer=die_with, initargs=(os.getpid(),))
+    try:
+        yield pool
+    except BaseException:
+        processes = list((pool._processes or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    pool.shutdown()
 
 
 def workbook_bytes(reviewed: list[tuple[dict, list]], review: dict) -> bytes:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -52,14 +55,22 @@ class WriteFailed(click.ClickException):
     exit_code = EXIT_IO
 
 
-def interrupt_on_sigterm() -> None:
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
     """SIGTERM (a service stopped, a job killed by its scheduler) stops the run as Ctrl-C does:
     the workers ended, the output folder left as it was, one line said."""
 
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
+    if threading.current_thread() is not threading.main_thread():  # only there may signals be handled
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 @click.group(
@@ -201,9 +212,9 @@ def extract(
     )
     options = Options(limits, jobs, not no_spacy, not no_cache, corrections, cluster or None, cache_location)
     started = time.monotonic()
-    interrupt_on_sigterm()
     try:
-        summary = run(list(paths), outdir, options)
+        with interrupt_on_sigterm():
+            summary = run(list(paths), outdir, options)
     except (CorrectionError, OutputError, ClusterUnavailable) as error:
         raise Refused(str(error)) from None
     except OSError as error:
