@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pipeline.dataset.corrections import (
 from pipeline.dataset.package import validate_package, write_package
 from pipeline.dataset.review import fields_of, write_review
 from pipeline.dataset.tables import tables
-from pipeline.dataset.write import write_atomic, write_dataset
+from pipeline.dataset.write import Spool, write_atomic, write_dataset
 from pipeline.extract.checks import apply_checks
 from pipeline.model import Options, Outcome, as_dict
 from pipeline.outdir import OutputFolder, reason
@@ -67,36 +66,6 @@ class Summary:
         extracted = counted(len(self.records), "convention extraite", "conventions extraites")
         missed = counted(len(self.errors), "fichier non extrait", "fichiers non extraits")
         return f"{extracted}, {missed}" + (f" ({detail})" if detail else "")
-
-
-class Spool:
-    """Values kept in a file, not in memory, and read back one at a time in the order of their
-    keys (a file's rank in the run): a run holds one record at a time, however many it reads."""
-
-    def __init__(self, folder: Path, prefix: str = ".spool-"):
-        handle, name = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
-        os.close(handle)
-        self.path = Path(name)
-        self.places: dict[int, tuple[int, int]] = {}
-
-    def add(self, value: dict, key: int | None = None) -> None:
-        data = json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
-        with open(self.path, "ab") as stream:
-            self.places[len(self.places) if key is None else key] = (stream.tell(), len(data))
-            stream.write(data)
-
-    def __len__(self) -> int:
-        return len(self.places)
-
-    def __iter__(self) -> Iterator[dict]:
-        with open(self.path, "rb") as stream:
-            for key in sorted(self.places):
-                start, size = self.places[key]
-                stream.seek(start)
-                yield json.loads(stream.read(size).decode("utf-8", "surrogatepass"))
-
-    def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 class Written(Sequence):

@@ -51,7 +51,7 @@ def test_a_smaller_run_leaves_no_part_of_a_larger_one(tmp_path, monkeypatch):
 
 
 def test_a_spool_gives_back_its_values_in_the_order_of_their_keys_and_leaves_no_file(tmp_path):
-    from pipeline.batch import Spool
+    from pipeline.dataset.write import Spool
 
     spool = Spool(tmp_path)
     for key in (2, 0, 1):

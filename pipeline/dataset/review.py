@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from pipeline.dataset.tables import TABLES, main_parties, schema
-from pipeline.dataset.write import csv_text, write_atomic
+from pipeline.dataset.write import Spool, write_atomic, write_csv
 
 COLUMNS = [
     "fichier_source",
@@ -475,7 +475,8 @@ def write_review(
     not be applied."""
     total = max(1, math.ceil(len(entries) / PART_SIZE))
     parts = [[part_name(n), part_label(n, len(entries))] for n in range(1, total + 1)]
-    written, rows, chunk = [], [], []
+    written, chunk = [], []
+    rows = Spool(outdir)  # on disk, most urgent first: a large run has hundreds of thousands
 
     def flush() -> None:
         reviewed = [(record, fields) for record, fields, _, _ in chunk]
@@ -488,17 +489,20 @@ def write_review(
         write_atomic(written[-1], review_html(data))
         chunk.clear()
 
-    for entry in entries:
-        record, fields = entry[:2]
-        rows += review_rows([(record, fields)], settings)
-        chunk.append(entry)
-        if len(chunk) == PART_SIZE:
+    try:
+        for entry in entries:
+            record, fields = entry[:2]
+            for row in review_rows([(record, fields)], settings):
+                rows.add(row, (row["priorite"], row.get("score", 1.0), len(rows)))
+            chunk.append(entry)
+            if len(chunk) == PART_SIZE:
+                flush()
+        if chunk or not written:
             flush()
-    if chunk or not written:
-        flush()
-    rows.sort(key=lambda row: (row["priorite"], row.get("score", 1.0)))
-    csv_path = outdir / "review.csv"
-    write_atomic(csv_path, csv_text(rows, COLUMNS, for_spreadsheets=True))
+        csv_path = outdir / "review.csv"
+        write_csv(csv_path, rows, COLUMNS, for_spreadsheets=True)
+    finally:
+        rows.remove()
     return [csv_path, *written]
 
 

@@ -25,6 +25,37 @@ UMASK = os.umask(0o022)
 os.umask(UMASK)
 
 
+class Spool:
+    """Values kept in a file, not in memory, and read back one at a time in the order of their
+    keys (a file's rank in the run, a row's priority): a run holds one record at a time,
+    however many it reads."""
+
+    def __init__(self, folder: Path, prefix: str = ".spool-"):
+        handle, name = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
+        os.close(handle)
+        self.path = Path(name)
+        self.places: dict = {}  # by key (any keys that sort together): offset and size
+
+    def add(self, value: dict, key: object = None) -> None:
+        data = json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        with open(self.path, "ab") as stream:
+            self.places[len(self.places) if key is None else key] = (stream.tell(), len(data))
+            stream.write(data)
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+    def __iter__(self) -> Iterator[dict]:
+        with open(self.path, "rb") as stream:
+            for key in sorted(self.places):
+                start, size = self.places[key]
+                stream.seek(start)
+                yield json.loads(stream.read(size).decode("utf-8", "surrogatepass"))
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write to a temporary file beside the target, then replace it: never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,17 +87,28 @@ def atomic_stream(path: Path) -> Iterator[TextIO]:
         raise
 
 
-def csv_text(rows: list[dict], header: list[str], for_spreadsheets: bool = False) -> str:
+def csv_text(rows: Iterable[dict], header: list[str], for_spreadsheets: bool = False) -> str:
     """UTF-8 with a byte-order mark, which tells Excel and LibreOffice the encoding when the file
     is opened by double-click (readers of the published tables skip it). A file made for
     spreadsheets only also has its formula-like cells defused."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
+    csv_rows(buffer, rows, header, for_spreadsheets)
+    return buffer.getvalue()
+
+
+def write_csv(path: Path, rows: Iterable[dict], header: list[str], for_spreadsheets: bool = False) -> None:
+    """csv_text's file, each row written as it comes."""
+    with atomic_stream(path) as stream:
+        csv_rows(stream, rows, header, for_spreadsheets)
+
+
+def csv_rows(stream: TextIO, rows: Iterable[dict], header: list[str], for_spreadsheets: bool) -> None:
+    stream.write(BOM)
+    writer = csv.DictWriter(stream, fieldnames=header, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         cells = {key: csv_value(row.get(key)) for key in header}
         writer.writerow({key: defused(cell) for key, cell in cells.items()} if for_spreadsheets else cells)
-    return BOM + buffer.getvalue()
 
 
 def defused(cell: object) -> object:
