@@ -85,6 +85,16 @@ class Written(Sequence):
     def __getitem__(self, index):
         return self.records()[index]
 
+    def __iter__(self) -> Iterator[dict]:
+        """One record at a time, from the file's lines (one record each)."""
+        if self.loaded is not None or not self.path.is_file():
+            yield from self.records()
+            return
+        with open(self.path, encoding="utf-8") as lines:
+            for line in lines:
+                if line.startswith("{"):
+                    yield json.loads(line.rstrip().removesuffix(","))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
 

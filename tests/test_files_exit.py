@@ -77,3 +77,18 @@ def test_sigterm_stops_a_run_as_ctrl_c_does(tmp_path):
     assert "Traceback" not in said
     assert sorted(path.name for path in tmp_path.iterdir()) == [".out.lock", "in", "out"]
     assert [path.name for path in out.iterdir()] == [".cache"]  # what was read is kept for next time
+
+
+def test_dask_log_lines_in_english_are_left_out_unless_asked_for():
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    from pipeline.model import Options
+    from pipeline.units import Cluster
+
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as local:
+        runner = Cluster(Options(use_spacy=False, cluster=local.scheduler_address), None)
+        try:
+            assert not logging.getLogger("distributed.client").isEnabledFor(logging.WARNING)
+        finally:
+            runner.close()

@@ -88,3 +88,11 @@ def test_without_a_terminal_progress_is_told_while_the_pages_of_a_long_file_are_
     clock.now = 61.0
     progress.pages_done(4)  # a minute on the pages of the first file: the officer is told
     assert capsys.readouterr().err == "extraction : 0/3 fichiers, 8 pages, 0.1 pages/s\n"
+
+
+def test_the_records_of_a_run_are_read_back_from_its_file_one_at_a_time(tmp_path):
+    summary = run(SAMPLES, tmp_path / "out", QUICK)
+    assert [record["fichier_source"] for record in summary.records] == [path.name for path in SAMPLES]
+    written = json.loads((tmp_path / "out" / "conventions.json").read_text(encoding="utf-8"))
+    assert list(summary.records) == written
+    assert len(summary.records) == 5
