@@ -86,7 +86,7 @@ def test_dask_log_lines_in_english_are_left_out_unless_asked_for():
     from pipeline.model import Options
     from pipeline.units import Cluster
 
-    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as local:
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as local:
         runner = Cluster(Options(use_spacy=False, cluster=local.scheduler_address), None)
         try:
             assert not logging.getLogger("distributed.client").isEnabledFor(logging.WARNING)
