@@ -120,7 +120,7 @@ class Cache:
         """One key for a whole run: its files, in order, with their content keys."""
         digest = hashlib.sha256(extra)
         for name, key in keys:
-            digest.update(f"{name}\0{key}\n".encode())
+            digest.update(f"{name}\0{key}\n".encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
 
     def last_run(self, run_key: str, outdir: Path) -> dict | None:
@@ -151,4 +151,5 @@ class Cache:
             return None
 
     def write(self, name: str, value: object) -> None:
-        self.store.write(name, json.dumps(value, ensure_ascii=False).encode("utf-8"))
+        # In ASCII: a path whose name is not UTF-8 is kept escaped, and read back as it was.
+        self.store.write(name, json.dumps(value).encode("ascii"))

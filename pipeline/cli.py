@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -19,6 +23,7 @@ from pipeline.dataset.sources import SourcesError
 from pipeline.french import speak_french
 from pipeline.model import Limits, Options
 from pipeline.outdir import OutputError, OutputFolder, reason
+from pipeline.read.files import shown as printable
 from pipeline.units import ClusterUnavailable
 
 speak_french()  # before the commands below are declared: their help is built as they are
@@ -38,11 +43,40 @@ FREQUENCIES = {
 QUIET = "N'afficher que les erreurs, une ligne par type d'erreur."
 REPEATED = 3  # more files than this with one kind of error are told in one line
 
+# What `extract` exits with: every file extracted; some not (or none readable); a command that
+# cannot start as written; outputs that could not be written (disk full, read-only cache…);
+# stopped by Ctrl-C or SIGTERM, the output folder left as it was.
+EXIT_DONE, EXIT_MISSED, EXIT_USAGE, EXIT_IO, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
 
 class Refused(click.ClickException):
     """A command that cannot start as written: one line, exit status 2, like a usage error."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
+
+
+class WriteFailed(click.ClickException):
+    """Outputs or the cache that could not be written: one line, exit status 3."""
+
+    exit_code = EXIT_IO
+
+
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """SIGTERM (a service stopped, a job killed by its scheduler) stops the run as Ctrl-C does:
+    the workers ended, the output folder left as it was, one line said."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():  # only there may signals be handled
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 @click.group(
@@ -68,7 +102,11 @@ def be_verbose(settings: dict) -> None:
     logging.getLogger("pipeline").setLevel(logging.INFO)
 
 
-@cli.command()
+@cli.command(
+    epilog="Code de sortie : 0 chaque fichier extrait ; 1 des fichiers non extraits (ou aucun lisible) ; "
+    "2 commande refusée ; 3 écriture impossible (disque plein, cache en lecture seule…) ; "
+    "130 interrompu (Ctrl-C, SIGTERM)."
+)
 @click.argument(
     "paths", nargs=-1, required=True, metavar="CHEMIN...", type=click.Path(exists=True, path_type=Path)
 )
@@ -202,13 +240,16 @@ def extract(
     )
     started = time.monotonic()
     try:
-        summary = run(list(paths), outdir, options)
+        with interrupt_on_sigterm():
+            summary = run(list(paths), outdir, options)
     except (CorrectionError, SourcesError, OutputError, ClusterUnavailable) as error:
         raise Refused(str(error)) from None
     except OSError as error:
-        raise click.ClickException(
-            f"écriture impossible dans « {shown(outdir)} » : {reason(error)}"
-        ) from None
+        where = shown(error.filename) if error.filename else shown(outdir)
+        raise WriteFailed(f"écriture impossible dans « {where} » : {reason(error)}") from None
+    except KeyboardInterrupt:
+        click.echo(f"interrompu : rien n'est changé dans « {shown(outdir)} »", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     tell_errors(summary, outdir, quiet)
     if not quiet:
         for notice in summary.notices:
@@ -225,17 +266,17 @@ def extract(
         click.echo(
             f"aucune convention lue : le jeu de données de « {shown(outdir)} » est laissé tel quel", err=True
         )
-    sys.exit(1 if summary.errors or not summary.records else 0)
+    sys.exit(EXIT_MISSED if summary.errors or not summary.records else EXIT_DONE)
 
 
 def shown(path: Path | str) -> str:
     """A path as every line of output writes it: from the working folder when it is inside it,
-    else from the root."""
+    else from the root; bytes and characters a terminal cannot show escaped."""
     absolute = Path(os.path.abspath(path))
     try:
-        return str(absolute.relative_to(Path.cwd()))
+        return printable(absolute.relative_to(Path.cwd()))
     except ValueError:
-        return str(absolute)
+        return printable(absolute)
 
 
 def tell_errors(summary: Summary, outdir: Path, quiet: bool) -> None:

@@ -22,7 +22,9 @@ from pathlib import Path
 
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
-BUILDING, PREVIOUS = "building", "previous"
+BUILDING, PREVIOUS, SPOOL = "building", "previous", "spool"
+# The parts of a large run's review page after the first (review-2.html…).
+REVIEW_PART = re.compile(r"review-\d+\.html")
 
 
 class OutputError(Exception):
@@ -38,7 +40,8 @@ class OutputFolder:
     `out.commit(written)` swaps it in. Leaving without a commit leaves OUTPUT as it was."""
 
     def __init__(self, path: Path):
-        self.path = Path(os.path.abspath(path))
+        # A symbolic link stays one: its target is the folder swapped, and its locks sit beside it.
+        self.path = Path(os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path))
         self.parent = self.path.parent
         self.lock_path = self.parent / f".{self.path.name}.lock"
         self.lock: int | None = None
@@ -70,6 +73,10 @@ class OutputFolder:
             if cache.is_dir():
                 os.rename(cache, self.build / ".cache")
         return self.build
+
+    def scratch(self) -> tuple[Path, str]:
+        """Where a run keeps its working files (a folder beside OUTPUT) and how they start."""
+        return self.parent, f".{self.path.name}.{SPOOL}-"
 
     def commit(self, written: list[Path]) -> None:
         """Swap the built folder in: every file in it is new; the rest of OUTPUT is kept."""
@@ -143,20 +150,25 @@ def take_lock(lock_path: Path, folder: Path) -> int:
 
 def recover(folder: OutputFolder) -> None:
     """What a run killed before its end left beside OUTPUT: the folders it had moved go back
-    (the cache), the rest is removed."""
+    (the cache), the rest (its working files too) is removed."""
     mine = re.compile(rf"\.{re.escape(folder.path.name)}\.({BUILDING}|{PREVIOUS})-[^.]+")
+    spool = re.compile(rf"\.{re.escape(folder.path.name)}\.{SPOOL}-[^.]+\.tmp")
     for leftover in folder.parent.iterdir():
-        if mine.fullmatch(leftover.name) and leftover.is_dir():
+        if spool.fullmatch(leftover.name) and leftover.is_file():
+            leftover.unlink(missing_ok=True)
+        elif mine.fullmatch(leftover.name) and leftover.is_dir():
             if folder.path.is_dir():
                 rescue_folders(leftover, folder.path)
             shutil.rmtree(leftover, ignore_errors=True)
 
 
 def carry_files(old: Path, new: Path, written: set[str]) -> None:
-    """Hard links to the files of the old folder that this run does not write."""
+    """Hard links to the files of the old folder that this run does not write (a part of the
+    review page is one a run writes, or one a smaller run has no more)."""
     for entry in os.scandir(old):
         leftover = entry.name.startswith(".") and entry.name.endswith(".tmp")  # a write cut short
-        if entry.name in written or leftover or entry.is_dir(follow_symlinks=False):
+        ours = REVIEW_PART.fullmatch(entry.name)
+        if entry.name in written or leftover or ours or entry.is_dir(follow_symlinks=False):
             continue
         if (new / entry.name).exists():
             continue

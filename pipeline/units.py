@@ -5,6 +5,7 @@ belong to, and each file's units are put back together, in order, into its one o
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import queue
@@ -20,10 +21,13 @@ from pathlib import Path
 
 from pipeline.model import Options, Outcome
 from pipeline.patterns import Patterns
+from pipeline.read.files import shown
 
 # A scanned PDF's pages go to units of at most this many pages.
 MAX_PAGES_PER_UNIT = 4
 CONNECT_SECONDS = 20
+# Without a terminal, a progress line comes at least this often while pages are being read.
+QUIET_SECONDS = 60
 
 
 @dataclass(slots=True)
@@ -171,7 +175,7 @@ def lost(path: Path) -> Outcome:
         "(mémoire de la machine épuisée ou bibliothèque défaillante)"
     )
     return Outcome(
-        str(path), error={"fichier": str(path), "type_erreur": "processus_perdu", "message": message}
+        shown(path), error={"fichier": shown(path), "type_erreur": "processus_perdu", "message": message}
     )
 
 
@@ -288,6 +292,7 @@ class Cluster(Runner):
             raise ClusterUnavailable(
                 f"impossible de joindre le planificateur Dask « {options.cluster} » : {error}"
             ) from None
+        quiet_dask()
         threads = sum(self.client.nthreads().values()) or 1
         self.workers = threads
         self.window = 4 * threads
@@ -310,14 +315,23 @@ class Cluster(Runner):
         self.client.close()
 
 
+def quiet_dask() -> None:
+    """Dask's own log lines ("Couldn't gather…") are English and say what the run reports in
+    French (a unit run again, a file whose worker was lost): shown only with -v."""
+    if not logging.getLogger("pipeline").isEnabledFor(logging.INFO):
+        for name in ("distributed", "distributed.client", "distributed.worker", "distributed.core"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 class Progress:
     """Files and pages done, pages per second and the time left: a bar on a terminal,
-    otherwise a line at every tenth of the files."""
+    otherwise a line at every tenth of the files, and at least every QUIET_SECONDS while the
+    pages of long files are being read."""
 
     def __init__(self, total: int, shown: bool = True):
         self.total = total
         self.files = self.pages = 0
-        self.start = time.monotonic()
+        self.start = self.said = time.monotonic()
         self.bar = None
         self.shown = shown
         if shown and sys.stderr.isatty():
@@ -327,24 +341,34 @@ class Progress:
 
     def pages_done(self, count: int) -> None:
         self.pages += count
+        if self.bar:
+            self.bar.set_postfix_str(self.pace(), refresh=True)
+        elif time.monotonic() - self.said >= QUIET_SECONDS:
+            self.say()
 
     def file_done(self, outcome: Outcome) -> None:
         self.files += 1
-        elapsed = time.monotonic() - self.start
-        rate = self.pages / elapsed if elapsed else 0.0
-        left = elapsed / self.files * (self.total - self.files)
         if self.bar:
-            self.bar.set_postfix_str(f"{self.pages} pages, {rate:.1f} pages/s", refresh=False)
+            self.bar.set_postfix_str(self.pace(), refresh=False)
             self.bar.update()
             return
         step = max(1, self.total // 10)
-        if self.shown and self.total >= 20 and (self.files % step == 0 or self.files == self.total):
-            print(
-                f"extraction : {self.files}/{self.total} fichiers, {self.pages} pages, "
-                f"{rate:.1f} pages/s, reste {duration(left)}",
-                file=sys.stderr,
-                flush=True,
-            )
+        tenth = self.total >= 20 and (self.files % step == 0 or self.files == self.total)
+        if tenth or time.monotonic() - self.said >= QUIET_SECONDS:
+            self.say()
+
+    def pace(self) -> str:
+        elapsed = time.monotonic() - self.start
+        return f"{self.pages} pages, {self.pages / elapsed if elapsed else 0.0:.1f} pages/s"
+
+    def say(self) -> None:
+        if not self.shown:
+            return
+        elapsed = time.monotonic() - self.start
+        left = f", reste {duration(elapsed / self.files * (self.total - self.files))}" if self.files else ""
+        line = f"extraction : {self.files}/{self.total} fichiers, {self.pace()}{left}"
+        print(line, file=sys.stderr, flush=True)
+        self.said = time.monotonic()
 
     def close(self) -> None:
         if self.bar:

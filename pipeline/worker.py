@@ -35,6 +35,7 @@ from pipeline.read.files import (
     ocr_pdf_pages,
     pdf_text_layers,
     scanned_pages,
+    shown,
 )
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,10 @@ def start_pool_worker(options: Options, patterns: Patterns, parent: int, cache_l
 
 def die_with(parent: int) -> None:
     """Asks the kernel for a SIGTERM when the parent dies (even by kill -9); on it, the worker
-    ends its own children (Tesseract) and exits."""
+    ends its own children (Tesseract) and exits. Ctrl-C is the parent's to handle: it ends
+    its workers itself, without a traceback from each."""
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # the parent died before the request was made
@@ -177,7 +180,7 @@ def finish(scan: Scan, read: list[PageText] | None = None) -> Outcome:
             texts = read or []
         for index, text in zip(scan.scanned, texts, strict=True):
             pages[index] = text
-        return recorded(path, assemble(path.name, pages))
+        return recorded(path, assemble(shown(path.name), pages))
 
     return kept(scan.key, guarded(path, record))
 
@@ -196,7 +199,8 @@ def recorded(path: Path, doc: Document) -> Outcome:
     record = {"id": convention_id(doc.text), **record}
     spans = [(e["start"], e["end"]) for e in record["evidence"].values()]
     context = excerpts(doc.text, spans, Worker.patterns["review"]["context_chars"])
-    return Outcome(str(path), record=record, excerpts=context, crops=page_crops(doc, record["evidence"]))
+    crops = page_crops(doc, record["evidence"])
+    return Outcome(shown(path), record=record, excerpts=context, crops=crops)
 
 
 def guarded(path: Path, work: Callable[[], object]) -> object:
@@ -236,7 +240,7 @@ def over_memory(megabytes: float) -> str:
 
 def failed(path: Path, kind: str, error: object) -> Outcome:
     message = " ".join(CONTROL.sub(" ", str(error)).split()) or kind
-    return Outcome(str(path), error={"fichier": str(path), "type_erreur": kind, "message": message})
+    return Outcome(shown(path), error={"fichier": shown(path), "type_erreur": kind, "message": message})
 
 
 UNITS = {"begin": begin, "read_pages": read_pages, "finish": finish}

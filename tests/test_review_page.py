@@ -196,3 +196,26 @@ def test_a_convention_that_cannot_be_drawn_breaks_only_its_own_card(page, review
     assert page.locator(".convention .broken").count() == 1
     assert "affichage impossible" in page.locator(".convention .broken").inner_text()
     assert page.locator(".convention .toggle").count() == 4
+
+
+def test_the_parts_of_a_large_run_link_to_each_other_and_export_what_was_decided_in_any(
+    page, tmp_path, monkeypatch
+):
+    import pipeline.dataset.review as review
+
+    monkeypatch.setattr(review, "PART_SIZE", 2)
+    out = tmp_path / "out"
+    run(SAMPLES, out, OPTIONS)
+    page.goto((out / "review.html").as_uri())
+    assert "(partie 1 sur 3)" in page.locator("#totals").inner_text()
+    page.click("#parts a:has-text('conventions 5 à 5')")
+    assert "(partie 3 sur 3)" in page.locator("#totals").inner_text()
+    blank = card(page, BLANK_DATE)
+    blank.locator(".toggle").click()
+    field_row(blank, "Date de signature").locator(".verify").click()
+    page.click("#parts a:has-text('conventions 1 à 2')")
+    assert page.locator("#export").inner_text() == "Exporter les corrections (1)"
+    with page.expect_download() as download:
+        page.click("#export")
+    lines = download.value.path().read_text(encoding="utf-8-sig").splitlines()
+    assert lines == ["fichier_source,champ,valeur", f"{BLANK_DATE},Date de signature,"]

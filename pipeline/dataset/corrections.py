@@ -32,6 +32,8 @@ DELIMITERS = (",", ";", "\t")  # French spreadsheets save CSV with semicolons
 # What a French spreadsheet on Windows saves when it is not told UTF-8: the guess is kept to it,
 # since on a few lines any single-byte encoding reads, and most read wrong.
 LEGACY_ENCODINGS = ["cp1252"]
+# "montants.-1.montant": a rank counted from the end, which no correction may use.
+NEGATIVE_RANK = re.compile(r"(^|[\s._])-\s*\d")
 DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 DURATION_WORDS = re.compile(r"(\d+)\s*(ans?|années?|mois|semaines?|jours?)", re.IGNORECASE)
 DURATION_UNITS = {"a": "Y", "m": "M", "s": "W", "j": "D"}
@@ -117,23 +119,59 @@ def correction_of(row: list[str], where: str) -> Correction:
 def apply_corrections(records: list[dict], corrections: list[Correction]) -> list[str]:
     """Apply each correction to its record, in the file's order; what could not be applied,
     one line each."""
-    by_source = {record["fichier_source"]: record for record in records}
+    routes, problems = routed(corrections, [record["fichier_source"] for record in records])
+    for record in records:
+        problems += correct(record, routes.pop(record["fichier_source"], []))
+    problems += unclaimed(routes)
+    return [text for _, text in sorted(problems)]
+
+
+def routed(corrections: list[Correction], sources: list[str]) -> tuple[dict[str, list], list]:
+    """Each correction, with its rank in the file, under the fichier_source it names: as
+    written, or by its bare file name when a single source of the run has it. The corrections
+    that name no source, or a name several sources have, as (rank, problem)."""
+    known = set(sources)
+    by_name: dict[str, list[str]] = {}
+    for source in sources:
+        by_name.setdefault(source.rsplit("/", 1)[-1], []).append(source)
+    routes: dict[str, list] = {}
     problems = []
-    for correction in corrections:
-        record = by_source.get(correction.source)
+    for rank, correction in enumerate(corrections):
         if correction.problem:
-            problems.append(f"{correction.where} : {correction.problem}")
-        elif record is None:
-            problems.append(f"{correction.where} : aucune convention tirée de « {correction.source} » ici")
+            problems.append((rank, f"{correction.where} : {correction.problem}"))
+            continue
+        source = correction.source
+        named = by_name.get(source, []) if source not in known else [source]
+        if len(named) > 1:
+            listed = ", ".join(f"« {name} »" for name in named)
+            message = f"« {source} » désigne plusieurs fichiers ({listed}) : écrire son chemin"
+            problems.append((rank, f"{correction.where} : {message}"))
         else:
-            try:
-                mains = main_parties(record)
-                apply_one(record, correction, mains)
-                for index, role in mains.items():  # the party the délégant (délégataire) repeats
-                    record["parties"][index] = {"role": role, **copy.deepcopy(record[role])}
-            except ValueError as error:
-                problems.append(f"{correction.where} : « {correction.field} » non corrigé : {error}")
+            routes.setdefault(named[0] if named else source, []).append((rank, correction))
+    return routes, problems
+
+
+def correct(record: dict, corrections: list[tuple[int, Correction]]) -> list[tuple[int, str]]:
+    """Apply the corrections routed to this record; what could not be, as (rank, problem)."""
+    problems = []
+    for rank, correction in corrections:
+        try:
+            mains = main_parties(record)
+            apply_one(record, correction, mains)
+            for index, role in mains.items():  # the party the délégant (délégataire) repeats
+                record["parties"][index] = {"role": role, **copy.deepcopy(record[role])}
+        except ValueError as error:
+            problems.append((rank, f"{correction.where} : « {correction.field} » non corrigé : {error}"))
     return problems
+
+
+def unclaimed(routes: dict[str, list]) -> list[tuple[int, str]]:
+    """The corrections left for sources that gave no convention."""
+    return [
+        (rank, f"{correction.where} : aucune convention tirée de « {correction.source} » ici")
+        for corrections in routes.values()
+        for rank, correction in corrections
+    ]
 
 
 def apply_one(record: dict, correction: Correction, mains: dict[int, str]) -> None:
@@ -172,6 +210,8 @@ def provenance(correction: Correction, previous: object) -> dict:
 
 def field_key(record: dict, name: str) -> str:
     """The dotted key a correction names, however it names it."""
+    if NEGATIVE_RANK.search(name):
+        raise ValueError("numéro de ligne négatif : les lignes se comptent à partir de 0, dans l'ordre")
     key = field_names(record).get(fold(name))
     if key is None:
         raise ValueError("champ inconnu")

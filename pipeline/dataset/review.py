@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 
 from pipeline.dataset.tables import TABLES, main_parties, schema
-from pipeline.dataset.write import csv_text, write_atomic
+from pipeline.dataset.write import Spool, write_atomic, write_csv
 
 COLUMNS = [
     "fichier_source",
@@ -31,6 +32,8 @@ COLUMNS = [
 SKIPPED = {"id", "fichier_source", "evidence", "warnings", "pages"}
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "review.html"
 SNIPPET_CHARS = 200
+# Conventions on one review page: past it, the page is cut into parts that open in seconds.
+PART_SIZE = 500
 HIGH, MEDIUM, LOW = 1, 2, 3
 PRIORITIES = {HIGH: "1 - haute", MEDIUM: "2 - moyenne", LOW: "3 - basse"}
 CHECK_WARNING = "vérification échouée :"  # such a warning is already a reason of the fields it names
@@ -386,6 +389,11 @@ def page_data(
     return data
 
 
+def part_name(number: int) -> str:
+    """review.html, then review-2.html, review-3.html… for the parts after the first."""
+    return "review.html" if number == 1 else f"review-{number}.html"
+
+
 def party_name(record: dict, role: str) -> str:
     party = record.get(role) or {}
     return party.get("sigle") or party.get("nom") or "?"
@@ -451,21 +459,53 @@ def reviewed_fields(records: list[dict], settings: dict) -> list[tuple[dict, lis
 
 
 def write_review(
-    reviewed: list[tuple[dict, list[Field]]],
-    contexts: dict[str, list],
+    entries: Collection[tuple[dict, list[Field], list, dict]],
     settings: dict,
     outdir: Path,
     corrections: list | None = None,
     notices: list[str] | None = None,
-    crops: dict | None = None,
+    stamp: str = "",
 ) -> list[Path]:
-    """review.csv and review.html, from the records and their fields (reviewed_fields).
-    `corrections` are the rows read this run, which the page's export keeps ahead of the new
-    ones; `notices` say which could not be applied; `crops` are the scanned page around each
-    value read by OCR, by record id and evidence key."""
-    csv_path, html_path = outdir / "review.csv", outdir / "review.html"
-    rows = review_rows(reviewed, settings)
-    write_atomic(csv_path, csv_text(rows, COLUMNS, for_spreadsheets=True))
-    data = page_data(reviewed, contexts, settings, corrections or [], notices or [], crops or {})
-    write_atomic(html_path, review_html(data))
-    return [csv_path, html_path]
+    """review.csv and review.html from each record with its fields (fields_of), the text
+    around its evidence and its crops (the scanned page around each value read by OCR, by
+    evidence key), read once, in order. Past PART_SIZE conventions the page is cut into parts
+    (review-2.html…), each light enough to open in seconds, which link to each other and share
+    what the officer decides (`stamp`: one for the whole run). `corrections` are the rows read
+    this run, which the page's export keeps ahead of the new ones; `notices` say which could
+    not be applied."""
+    total = max(1, math.ceil(len(entries) / PART_SIZE))
+    parts = [[part_name(n), part_label(n, len(entries))] for n in range(1, total + 1)]
+    written, chunk = [], []
+    rows = Spool(outdir)  # on disk, most urgent first: a large run has hundreds of thousands
+
+    def flush() -> None:
+        reviewed = [(record, fields) for record, fields, _, _ in chunk]
+        contexts = {record["id"]: context for record, _, context, _ in chunk}
+        crops = {record["id"]: crop for record, _, _, crop in chunk}
+        data = page_data(reviewed, contexts, settings, corrections or [], notices or [], crops)
+        if total > 1:
+            data.update(stamp=stamp or data["stamp"], parts=parts, part=len(written))
+        written.append(outdir / part_name(len(written) + 1))
+        write_atomic(written[-1], review_html(data))
+        chunk.clear()
+
+    try:
+        for entry in entries:
+            record, fields = entry[:2]
+            for row in review_rows([(record, fields)], settings):
+                rows.add(row, (row["priorite"], row.get("score", 1.0), len(rows)))
+            chunk.append(entry)
+            if len(chunk) == PART_SIZE:
+                flush()
+        if chunk or not written:
+            flush()
+        csv_path = outdir / "review.csv"
+        write_csv(csv_path, rows, COLUMNS, for_spreadsheets=True)
+    finally:
+        rows.remove()
+    return [csv_path, *written]
+
+
+def part_label(number: int, count: int) -> str:
+    first = (number - 1) * PART_SIZE + 1
+    return f"conventions {first} à {min(count, number * PART_SIZE)}"

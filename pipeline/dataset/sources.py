@@ -47,6 +47,6 @@ def cells(line: str, delimiter: str) -> list[str]:
 
 
 def add_sources(records: list[dict], urls: dict[str, str]) -> None:
-    """Every record gets its url_source: the address of its file, or None."""
+    """Every record gets its url_source: the address of its file (known by its name), or None."""
     for record in records:
-        record["url_source"] = urls.get(record["fichier_source"])
+        record["url_source"] = urls.get(Path(record["fichier_source"]).name)

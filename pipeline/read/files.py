@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import os
 import re
 import time
 import warnings
@@ -38,6 +39,8 @@ RUNNING_SIMILARITY = 0.8
 SNIFF_CHARS = 8000
 # Characters no text file holds: control codes (bar line breaks and tabs) and decoding failures.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+# A byte that is not UTF-8, as Python's surrogateescape keeps it.
+STRAY_BYTE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass(slots=True)
@@ -46,6 +49,10 @@ class PageText:
     method: str
     confidence: float | None = None
     ocr: OcrPage | None = None  # for OCR'd pages: word boxes and a preview of the page
+
+
+# A page left unread: the time limit of its file (--max-seconds) was reached.
+SKIPPED = PageText("", "skipped")
 
 
 def read_file(path: Path, limits: Limits = Limits()) -> Document:
@@ -57,18 +64,18 @@ def read_file(path: Path, limits: Limits = Limits()) -> Document:
             raise TooLarge(
                 f"texte de {size / 1e6:.1f} Mo, au-delà de la limite de {limit:g} Mo (--max-text-mb)"
             )
-        text = decode(path.read_bytes())
+        text, repaired = decode(path.read_bytes())
         fixed = undo_mojibake(text)
-        doc = Document(path.name, fixed, [PageInfo(1, 0, "text")])
+        doc = Document(shown(path.name), fixed, [PageInfo(1, 0, "text")], repaired)
         if fixed != text:
             doc.warnings.append(
                 "texte réparé : il avait été enregistré en UTF-8 lu comme du Windows-1252 (« Ã© » pour « é »)"
             )
         return doc
     if suffix in PDF_SUFFIXES:
-        return assemble(path.name, read_pdf_pages(path, limits))
+        return assemble(shown(path.name), read_pdf_pages(path, limits))
     if suffix in IMAGE_SUFFIXES:
-        return assemble(path.name, read_image_pages(path, limits))
+        return assemble(shown(path.name), read_image_pages(path, limits))
     raise UnsupportedFormat(f"type de fichier non pris en charge : « {suffix} »")
 
 
@@ -83,19 +90,33 @@ def checked_size(path: Path, limits: Limits) -> int:
     return size
 
 
-def decode(raw: bytes) -> str:
-    """UTF-8 when it is, UTF-16 when it says so or looks so, else the most likely legacy
-    encoding (Windows-1252, Latin-1…)."""
+def shown(name: str | Path) -> str:
+    """A file name or path as it can be written anywhere (a terminal, a UTF-8 file): bytes
+    that are not UTF-8 as \\xNN, control and direction characters as \\uNNNN."""
+    text = os.fsencode(name).decode("utf-8", errors="backslashreplace")
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else escaped(char) for char in text)
+
+
+def escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def decode(raw: bytes) -> tuple[str, list[str]]:
+    """UTF-8 when it is (a few stray bytes repaired where they are), UTF-16 when it says so or
+    looks so, else the most likely legacy encoding (Windows-1252, Latin-1…); with a warning
+    for each repair."""
     wide = utf16(raw)
+    repairs: list[str] = []
     if wide:
         text = raw.decode(wide, errors="replace")
-    elif b"\x00" in raw[:4096]:
-        raise UnreadableText("contenu binaire, pas du texte")
     else:
-        text = narrow(raw)
+        text, repairs = narrow(raw)
     if not looks_like_text(text):
         raise UnreadableText("contenu binaire, pas du texte")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), repairs
 
 
 def utf16(raw: bytes) -> str | None:
@@ -114,16 +135,38 @@ def utf16(raw: bytes) -> str | None:
     return None
 
 
-def narrow(raw: bytes) -> str:
+def narrow(raw: bytes) -> tuple[str, list[str]]:
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
+        pass
+    repaired = utf8_repaired(raw)
+    if repaired:
+        return repaired
+    from charset_normalizer import from_bytes
 
-        guess = from_bytes(raw[:2_000_000]).best()
-        if guess is None:
-            raise UnreadableText("aucun encodage de texte ne convient à ce fichier") from None
-        return raw.decode(guess.encoding, errors="replace")
+    guess = from_bytes(raw[:2_000_000]).best()
+    if guess is None:
+        raise UnreadableText("aucun encodage de texte ne convient à ce fichier") from None
+    return raw.decode(guess.encoding, errors="replace"), []
+
+
+def utf8_repaired(raw: bytes) -> tuple[str, list[str]] | None:
+    """A UTF-8 text with a few bytes that are not (a word pasted from a Windows-1252 text, a
+    character cut in two), each read as Windows-1252 where it is; None when the text holds
+    fewer accented characters in UTF-8 than stray bytes: it is in another encoding."""
+    text = raw.decode("utf-8-sig", errors="surrogateescape")
+    stray = STRAY_BYTE.findall(text)
+    if sum(1 for char in text if char >= "\x80" and not STRAY_BYTE.match(char)) <= len(stray):
+        return None
+    fixed = STRAY_BYTE.sub(lambda m: bytes([ord(m[0]) - 0xDC00]).decode("cp1252", errors="replace"), text)
+    lines = sorted({text.count("\n", 0, m.start()) + 1 for m in STRAY_BYTE.finditer(text)})
+    where = ", ".join(map(str, lines[:5])) + ("…" if len(lines) > 5 else "")
+    warning = (
+        f"texte UTF-8 réparé : {len(stray)} octet(s) invalide(s) lu(s) en Windows-1252, "
+        f"ligne{'s' if len(lines) > 1 else ''} {where}"
+    )
+    return fixed, [warning]
 
 
 def undo_mojibake(text: str) -> str:
@@ -147,7 +190,7 @@ def looks_like_text(text: str) -> bool:
 
 def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
     deadline = time.monotonic() + limits.max_seconds
-    pages = pdf_text_layers(path, limits)
+    pages = pdf_text_layers(path, limits, deadline)
     scanned = scanned_pages(pages)
     if scanned:
         for index, result in zip(scanned, ocr_pdf_pages(path, scanned, limits, deadline), strict=True):
@@ -155,12 +198,14 @@ def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
     return pages
 
 
-def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
-    """Each page's text layer; scanned pages have little or none (see scanned_pages)."""
+def pdf_text_layers(path: Path, limits: Limits, deadline: float | None = None) -> list[PageText]:
+    """Each page's text layer; scanned pages have little or none (see scanned_pages). The pages
+    the deadline (time.monotonic) leaves are marked skipped."""
     import pypdfium2
 
     from pipeline.read.pdf import broken, open_pdf, page_text
 
+    deadline = time.monotonic() + limits.max_seconds if deadline is None else deadline
     pdf = open_pdf(path)
     try:
         count = len(pdf)
@@ -168,7 +213,10 @@ def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
             raise TooLarge(
                 f"PDF de {count} pages, au-delà de la limite de {limits.max_pages} pages (--max-pages)"
             )
-        return [PageText(page_text(pdf[i]), "text") for i in range(count)]
+        return [
+            PageText(page_text(pdf[i]), "text") if time.monotonic() <= deadline else SKIPPED
+            for i in range(count)
+        ]
     except pypdfium2.PdfiumError as error:
         raise broken(error) from error
     finally:
@@ -177,7 +225,11 @@ def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
 
 def scanned_pages(pages: list[PageText]) -> list[int]:
     """The indexes of the pages to read by OCR."""
-    return [i for i, page in enumerate(pages) if len(page.text.strip()) < MIN_PAGE_CHARS]
+    return [
+        i
+        for i, page in enumerate(pages)
+        if page.method != "skipped" and len(page.text.strip()) < MIN_PAGE_CHARS
+    ]
 
 
 def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: float) -> list[PageText]:
@@ -192,7 +244,7 @@ def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: floa
         # A few pages at a time, so that memory holds no more images than there are workers.
         for chunk in chunks(indexes, limits.ocr_workers):
             if time.monotonic() > deadline:
-                results += [PageText("", "skipped") for _ in chunk]
+                results += [SKIPPED] * len(chunk)
                 continue
             images = [page_image(pdf[i], limits.dpi, limits.max_pixels) for i in chunk]
             results += ocr_results(images, limits, deadline)
@@ -225,6 +277,10 @@ def read_image_pages(path: Path, limits: Limits) -> list[PageText]:
                     )
                 # Checked before the frame's pixels are decoded: a small file can hold a huge image.
                 check_pixels(*frame.size, limits.max_pixels, "image")
+                if time.monotonic() > deadline:  # this page, and those decoded but not read yet
+                    pages += [SKIPPED] * (len(frames) + 1)
+                    frames = []
+                    continue
                 frames.append(PageImage(frame.copy(), image_dpi(frame)))
                 if len(frames) == max(1, limits.ocr_workers):
                     pages += ocr_results(frames, limits, deadline)
@@ -278,6 +334,8 @@ def assemble(source: str, pages: list[PageText]) -> Document:
         if page.ocr is not None:
             scans[number] = page.ocr
     text = PAGE_BREAK.join(parts)
+    if not text.strip() and any(page.method == "skipped" for page in pages):
+        raise NoText("aucun texte lu avant la limite de temps par fichier (--max-seconds)")
     if not text.strip():
         raise NoText("aucun texte trouvé : pages blanches ou numérisation illisible")
     return Document(source, text, infos, warnings, scans=scans)

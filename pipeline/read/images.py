@@ -62,6 +62,59 @@ def check_pixels(width: int, height: int, limit: int, what: str = "image") -> No
         raise too_many_pixels(width, height, limit, what)
 
 
+def header_size(data: bytes, codec: str) -> tuple[int | None, int | None] | None:
+    """The width and height an encoded image states in its own header (JPEG, JPEG 2000,
+    JBIG2), which its decoder follows whatever a PDF's dictionary says; None when the header
+    cannot be read (the decoder fails on it too). A JBIG2 page striped to an unknown height
+    gives None for it."""
+    if codec == "JBIG2Decode":
+        return jbig2_size(data)
+    import io
+
+    from PIL import Jpeg2KImagePlugin, JpegImagePlugin
+
+    kind = JpegImagePlugin.JpegImageFile if codec == "DCTDecode" else Jpeg2KImagePlugin.Jpeg2KImageFile
+    try:
+        # The plugin itself reads the header and decodes nothing (Image.open would refuse a
+        # huge size in English before it could be told in French).
+        with kind(io.BytesIO(data)) as image:
+            return image.size
+    except Exception:
+        return None
+
+
+# JBIG2 (ITU T.88, 7.2 and 7.4.8): segment headers, then the page information segment.
+JBIG2_PAGE_INFORMATION = 48
+JBIG2_UNKNOWN_HEIGHT = 0xFFFFFFFF
+
+
+def jbig2_size(data: bytes) -> tuple[int | None, int | None] | None:
+    """The page size in a JBIG2 stream as PDFs embed it (segments without a file header)."""
+    position = 0
+    while position + 11 <= len(data):
+        number = int.from_bytes(data[position : position + 4], "big")
+        flags = data[position + 4]
+        position += 5
+        referred = data[position] >> 5
+        if referred == 7:
+            referred = int.from_bytes(data[position : position + 4], "big") & 0x1FFFFFFF
+            position += 4 + (referred + 8) // 8
+        else:
+            position += 1
+        position += referred * (1 if number <= 256 else 2 if number <= 65536 else 4)
+        position += 4 if flags & 0x40 else 1
+        length = int.from_bytes(data[position : position + 4], "big")
+        position += 4
+        if flags & 0x3F == JBIG2_PAGE_INFORMATION and position + 8 <= len(data):
+            width = int.from_bytes(data[position : position + 4], "big")
+            height = int.from_bytes(data[position + 4 : position + 8], "big")
+            return width, None if height == JBIG2_UNKNOWN_HEIGHT else height
+        if length == JBIG2_UNKNOWN_HEIGHT:
+            return None
+        position += length
+    return None
+
+
 def clean_page(page: PageImage, steps: frozenset[str] | None = None) -> Cleaned:
     """The page as Tesseract reads it best: each step runs where the page needs it."""
     wanted = STEPS if steps is None else steps

@@ -10,7 +10,7 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 
 from pipeline.errors import BrokenPdf, EncryptedPdf, TooLarge
-from pipeline.read.images import PageImage, check_pixels
+from pipeline.read.images import PageImage, check_pixels, header_size
 
 # Two lines further apart than this many line heights are in different paragraphs.
 PARAGRAPH_GAP = 0.8
@@ -229,7 +229,7 @@ def page_image(page: pypdfium2.PdfPage, dpi: int, max_pixels: int) -> PageImage:
     width, height = page.get_size()
     images = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))
     for image in images:
-        check_pixels(*image.get_px_size(), max_pixels, "image")
+        check_pixels(*encoded_size(image), max_pixels, "image")
     scan = whole_page_scan(page, images, width * height)
     if scan is not None:
         return scan
@@ -240,6 +240,23 @@ def page_image(page: pypdfium2.PdfPage, dpi: int, max_pixels: int) -> PageImage:
             f" sous la limite de {max_pixels / 1e6:g} millions de pixels (--max-pixels)"
         )
     return PageImage(page.render(scale=fitted / 72, grayscale=True).to_pil(), fitted)
+
+
+# Codecs whose data hold their own width and height, which their decoders follow.
+HEADED_CODECS = {"DCTDecode", "JPXDecode", "JBIG2Decode"}
+
+
+def encoded_size(image: pypdfium2.PdfImage) -> tuple[int, int]:
+    """An image's size as its decoder will find it: the header of its data for JPEG, JPEG 2000
+    and JBIG2 (a dictionary can state a small size for a huge image), else the dictionary's."""
+    stated = image.get_px_size()
+    filters = image.get_filters()
+    if not filters or filters[-1] not in HEADED_CODECS:
+        return stated
+    # Only the last filter is the codec: those before it (Flate…) are undone to reach its header.
+    data = image.get_data(decode_simple=len(filters) > 1)
+    found = header_size(bytes(data), filters[-1]) or (None, None)
+    return found[0] or stated[0], found[1] or stated[1]
 
 
 def whole_page_scan(page: pypdfium2.PdfPage, images: list, area: float) -> PageImage | None:
