@@ -11,8 +11,9 @@ from pipeline.errors import NotAConvention
 from pipeline.extract.amounts import Cell, figures_and_words, table_amounts
 from pipeline.extract.checks import failed_checks
 from pipeline.extract.chorus import FIELDS, ocr_digits
+from pipeline.extract.kind import check_convention
 from pipeline.extract.parties import classify_role
-from pipeline.extract.segment import blank_furniture, blank_running_headers, check_convention, segment
+from pipeline.extract.segment import blank_furniture, blank_running_headers, segment
 from pipeline.extract.values import parse_date
 from pipeline.model import Document
 from pipeline.patterns import load_patterns
@@ -80,13 +81,13 @@ def test_role_example(example):
     assert classify_role(example["word"], PATTERNS["roles"]) == example["expect"]
 
 
-@pytest.mark.parametrize("example", examples("document"), ids=lambda e: e["text"][:30])
-def test_convention_marker_example(example):
+@pytest.mark.parametrize("example", examples("kinds"), ids=lambda e: e["text"][:30])
+def test_kind_example(example):
     doc = Document("test.txt", example["text"])
-    if example["convention"]:
-        check_convention(doc, PATTERNS)
+    if example.get("convention"):
+        assert check_convention(doc, PATTERNS).value == "convention"
     else:
-        with pytest.raises(NotAConvention):
+        with pytest.raises(NotAConvention, match=example.get("reason", "")):
             check_convention(doc, PATTERNS)
 
 
