@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pipeline.cache import Cache
 from pipeline.dataset.corrections import apply_corrections, drop_answered, find_corrections, read_corrections
+from pipeline.dataset.links import SAME_TEXT, drop_duplicates, link_avenants
 from pipeline.dataset.package import validate_package, write_package
 from pipeline.dataset.review import reviewed_fields, write_review
 from pipeline.dataset.tables import tables
@@ -33,6 +34,10 @@ class Summary:
     notices: list[str] = field(default_factory=list)  # corrections that could not be applied
     corrections: list = field(default_factory=list)  # the rows read, for review.html to export again
     kept: bool = False  # no convention read: the dataset already in the output folder was kept
+    other_acts: int = 0  # acts of files holding conventions that are none themselves
+    duplicates: list[dict] = field(
+        default_factory=list
+    )  # readings of a convention kept once, for doublons.csv
 
     @property
     def line(self) -> str:
@@ -42,7 +47,8 @@ class Summary:
         detail = ", ".join(f"{kind} : {count}" for kind, count in sorted(kinds.items()))
         extracted = counted(len(self.records), "convention extraite", "conventions extraites")
         missed = counted(len(self.errors), "fichier non extrait", "fichiers non extraits")
-        return f"{extracted}, {missed}" + (f" ({detail})" if detail else "")
+        others = f", {counted(self.other_acts, 'autre acte', 'autres actes')}" if self.other_acts else ""
+        return f"{extracted}{others}, {missed}" + (f" ({detail})" if detail else "")
 
 
 def counted(count: int, one: str, many: str) -> str:
@@ -207,8 +213,8 @@ def settings(options: Options) -> str:
 
 def renamed(outcome: Outcome, path: Path) -> Outcome:
     """A cached outcome, told about the file it now comes from."""
-    if outcome.record:
-        outcome.record["fichier_source"] = path.name
+    for record, _, _ in outcome.readings():
+        record["fichier_source"] = path.name
     if outcome.error:
         outcome.error["fichier"] = str(path)
     outcome.path = str(path)
@@ -217,25 +223,35 @@ def renamed(outcome: Outcome, path: Path) -> Outcome:
 
 def summarise(results: list[Outcome]) -> Summary:
     summary = Summary()
-    seen: dict[str, str] = {}
+    by_file = []
     for outcome in results:
         if outcome.error:
             summary.errors.append(outcome.error)
             continue
-        first = seen.setdefault(outcome.record["id"], outcome.path)
-        if first != outcome.path:
-            summary.errors.append(
-                {
-                    "fichier": outcome.path,
-                    "type_erreur": "doublon",
-                    "message": f"même convention que {first}",
-                }
-            )
-            continue
-        summary.records.append(outcome.record)
-        summary.excerpts[outcome.record["id"]] = outcome.excerpts or []
-        summary.crops[outcome.record["id"]] = outcome.crops or {}
+        summary.other_acts += outcome.other_acts
+        by_file.append((outcome.path, [record for record, _, _ in outcome.readings()]))
+        for record, excerpts, crops in outcome.readings():
+            summary.records.append(record)
+            summary.excerpts.setdefault(record["id"], excerpts)
+            summary.crops.setdefault(record["id"], crops)
+    summary.records, summary.duplicates = drop_duplicates(summary.records)
+    summary.errors += copies(by_file, summary)
+    link_avenants(summary.records)
     return summary
+
+
+def copies(by_file: list[tuple[str, list[dict]]], summary: Summary) -> list[dict]:
+    """An error line for each file that is a copy of another (the same text): it gave no
+    record. Another reading of a convention (its scan, another bulletin) is no error: it is
+    listed in doublons.csv only."""
+    kept = {id(record) for record in summary.records}
+    lines = {line["id"]: line for line in summary.duplicates if line["motif"] == SAME_TEXT}
+    errors = []
+    for path, records in by_file:
+        if not any(id(record) in kept for record in records) and records[0]["id"] in lines:
+            message = f"même convention que {lines[records[0]['id']]['fichier_garde']}"
+            errors.append({"fichier": path, "type_erreur": "doublon", "message": message})
+    return errors
 
 
 def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> list[Path]:
@@ -252,14 +268,14 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
     reviewed = reviewed_fields(records, review)
     with side_pool() if jobs > 1 else Inline() as side:
         book = side.submit(workbook_bytes, reviewed, review)
-        outputs = write_dataset(records, errors, outdir)
+        outputs = write_dataset(records, errors, outdir, summary.duplicates)
         outputs += write_package(outdir, [r["fichier_source"] for r in records])
         checked = side.submit(validate_package, outdir / "datapackage.json")
         outputs += review_files(reviewed)
         problems, content = checked.result(), book.result()
     if problems:
         validation_warnings(records, problems)
-        write_dataset(records, errors, outdir)
+        write_dataset(records, errors, outdir, summary.duplicates)
         reviewed = reviewed_fields(records, review)
         review_files(reviewed)
         content = workbook_bytes(reviewed, review)

@@ -8,6 +8,7 @@ import pytest
 from conftest import ROOT, SAMPLES, get
 
 from pipeline.errors import NotAConvention
+from pipeline.extract.acts import split_acts
 from pipeline.extract.amounts import Cell, figures_and_words, table_amounts
 from pipeline.extract.checks import failed_checks
 from pipeline.extract.chorus import FIELDS, ocr_digits
@@ -89,6 +90,15 @@ def test_kind_example(example):
     else:
         with pytest.raises(NotAConvention, match=example.get("reason", "")):
             check_convention(doc, PATTERNS)
+
+
+@pytest.mark.parametrize("example", examples("acts"), ids=lambda e: e["text"][:30])
+def test_acts_example(example):
+    doc = Document("test.txt", example["text"])
+    starts = [doc.text[start:end] for start, end in split_acts(doc, PATTERNS)]
+    assert len(starts) == len(example["acts"])
+    heads = [text[: len(expected)] for text, expected in zip(starts, example["acts"], strict=True)]
+    assert heads == example["acts"]
 
 
 @pytest.mark.parametrize("example", PATTERNS["document"]["furniture_examples"], ids=lambda e: e["text"][:30])

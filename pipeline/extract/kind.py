@@ -46,8 +46,9 @@ def classify(doc: Document, patterns: Patterns) -> Kind:
 
 
 def from_title(doc: Document, patterns: Patterns, end: int) -> Kind | None:
-    """The first title in the heading that says what the act is; a title that says only
-    "Convention" or "Avenant" leaves it to the body."""
+    """The title nearest the body that says what the act is (a rubric or an issuer may come
+    before it); a title that says only "Convention" or "Avenant" leaves it to the others, then
+    to the body."""
     rules = patterns["kinds"]
     titles = sorted(
         (match.start(), form)
@@ -55,7 +56,7 @@ def from_title(doc: Document, patterns: Patterns, end: int) -> Kind | None:
         for match in patterns.finditer(doc, "kinds", "forms", index, "pattern", end=end)
     )
     confidence = rules["confidence"]["title"]
-    for start, form in titles:
+    for start, form in reversed(titles):
         stop = doc.lower.find("\n\n", start, start + rules["title_max_chars"])
         stop = stop if stop != -1 else min(len(doc.plain), start + rules["title_max_chars"])
         line_end = doc.lower.find("\n", start, stop)
