@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipeline.dataset.review import column_of, dotted, label, spec, walk
-from pipeline.dataset.tables import TABLES, main_parties, schema
+from pipeline.dataset.review import PLACE, column_of, dotted, label, spec, walk
+from pipeline.dataset.tables import TABLES, main_parties, record_source, schema
 from pipeline.dataset.write import FORMULA_STARTS
 
 COLUMNS = ["fichier_source", "champ", "valeur"]
 FILE_NAME = "corrections.csv"
 TRUE, FALSE = {"true", "vrai", "oui", "o", "1"}, {"false", "faux", "non", "n", "0"}
-FIXED = {"id", "fichier_source"}  # what identifies a record is not corrected
+# What identifies a record, and where it lies in its file, is not corrected.
+FIXED = {"id", "fichier_source", *PLACE}
 PRODUCT_SEPARATORS = re.compile(r"\s*[;|]\s*")
 DELIMITERS = (",", ";", "\t")  # French spreadsheets save CSV with semicolons
 # What a French spreadsheet on Windows saves when it is not told UTF-8: the guess is kept to it,
@@ -117,7 +118,7 @@ def correction_of(row: list[str], where: str) -> Correction:
 def apply_corrections(records: list[dict], corrections: list[Correction]) -> list[str]:
     """Apply each correction to its record, in the file's order; what could not be applied,
     one line each."""
-    by_source = {record["fichier_source"]: record for record in records}
+    by_source = {record_source(record): record for record in records}
     problems = []
     for correction in corrections:
         record = by_source.get(correction.source)

@@ -13,7 +13,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from pipeline.dataset.tables import TABLES, main_parties, schema
+from pipeline.dataset.tables import TABLES, main_parties, record_source, schema
 from pipeline.dataset.write import csv_text, write_atomic
 
 COLUMNS = [
@@ -28,7 +28,9 @@ COLUMNS = [
     "cle",
     "regle",
 ]
-SKIPPED = {"id", "fichier_source", "evidence", "warnings", "pages"}
+# Where a record comes from, not what was read in it.
+PLACE = {"rang_dans_fichier", "page_debut", "page_fin", "caractere_debut", "caractere_fin"}
+SKIPPED = {"id", "fichier_source", "evidence", "warnings", "pages", *PLACE}
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "review.html"
 SNIPPET_CHARS = 200
 HIGH, MEDIUM, LOW = 1, 2, 3
@@ -312,7 +314,7 @@ def review_rows(reviewed: list[tuple[dict, list[Field]]], settings: dict) -> lis
             if not warning.startswith(CHECK_WARNING):
                 rows.append(
                     {
-                        "fichier_source": record["fichier_source"],
+                        "fichier_source": record_source(record),
                         "priorite": PRIORITIES[LOW],
                         "raison": warning,
                     }
@@ -323,7 +325,7 @@ def review_rows(reviewed: list[tuple[dict, list[Field]]], settings: dict) -> lis
 def review_row(record: dict, field: Field, settings: dict) -> dict:
     entry = field.evidence or {}
     return {
-        "fichier_source": record["fichier_source"],
+        "fichier_source": record_source(record),
         "champ": label(field.key),
         "valeur": display(field.key, field.value),
         "priorite": PRIORITIES[field.priority],
@@ -368,7 +370,7 @@ def page_data(
         conventions.append(
             {
                 "id": record["id"],
-                "file": record["fichier_source"],
+                "file": record_source(record),
                 "title": " → ".join(party_name(record, role) for role in ("delegant", "delegataire")),
                 "warnings": [
                     [warning_kind(w), w] for w in record["warnings"] if not w.startswith(CHECK_WARNING)

@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from pipeline.dataset.links import DUPLICATE_COLUMNS
 from pipeline.dataset.tables import columns, tables
 
 ERROR_COLUMNS = ["fichier", "type_erreur", "message"]
@@ -70,7 +71,11 @@ def json_lines_array(records: list[dict]) -> str:
     return f"[\n{lines}\n]\n" if records else "[]\n"
 
 
-def write_dataset(records: list[dict], errors: list[dict], outdir: Path) -> list[Path]:
+def write_dataset(
+    records: list[dict], errors: list[dict], outdir: Path, duplicates: list[dict] | None = None
+) -> list[Path]:
+    """The JSON records, the CSV tables, errors.csv and doublons.csv (the readings of a
+    convention left out, as it was read from another file too)."""
     written = [outdir / "conventions.json"]
     write_atomic(written[0], json_lines_array(records))
     for name, rows in tables(records).items():
@@ -79,4 +84,6 @@ def write_dataset(records: list[dict], errors: list[dict], outdir: Path) -> list
         written.append(path)
     errors_path = outdir / "errors.csv"
     write_atomic(errors_path, csv_text(errors, ERROR_COLUMNS, for_spreadsheets=True))
-    return [*written, errors_path]
+    duplicates_path = outdir / "doublons.csv"
+    write_atomic(duplicates_path, csv_text(duplicates or [], DUPLICATE_COLUMNS, for_spreadsheets=True))
+    return [*written, errors_path, duplicates_path]
