@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.errors import NotAConvention
+from pipeline.extract.kind import line_end
 from pipeline.extract.record import extract_document
 from pipeline.model import Document, PageInfo
 from pipeline.patterns import Patterns
@@ -32,7 +33,7 @@ class Acts:
 
 def split_acts(doc: Document, patterns: Patterns) -> list[tuple[int, int]]:
     """The acts of the file, as (start, end) in its text, in order; the whole text when it holds
-    one act (or none that can be told)."""
+    one act (or none that can be told). An act runs to the next one's heading."""
     titles = title_lines(doc, patterns)
     starts: list[int] = []
     current: Title | None = None
@@ -45,35 +46,31 @@ def split_acts(doc: Document, patterns: Patterns) -> list[tuple[int, int]]:
             current = title
     if len(starts) < 2:
         return [(0, len(doc.text))]
-    bounds = [0, *starts[1:], len(doc.text)]
+    # What comes before the first act (a bulletin's cover, its table of contents) is none.
+    bounds = [*starts, len(doc.text)]
     return list(zip(bounds, bounds[1:], strict=False))
 
 
 def title_lines(doc: Document, patterns: Patterns) -> list[Title]:
     rules = patterns["acts"]
-    contents = patterns.folded("acts", "contents_entry")
+    contents = patterns.folded("kinds", "contents_entry")
     found = []
     for index, form in enumerate(patterns["kinds"]["forms"]):
         for match in patterns.finditer(doc, "kinds", "forms", index, "pattern"):
-            line_end = line_end_at(doc, match.start())
-            if contents.search(doc.lower, match.start(), line_end):
-                continue
-            opening = body_opening(doc, patterns, line_end, match.start() + rules["opening_within_chars"])
+            end = line_end(doc, match.start())
+            if contents.search(doc.lower, match.start(), end):
+                continue  # an entry of a table of contents
+            opening = body_opening(doc, patterns, end, match.start() + rules["opening_within_chars"])
             found.append(
                 Title(
                     match.start(),
-                    line_end,
+                    end,
                     form,
                     opening[0] if opening else None,
                     bool(opening and opening[1]),
                 )
             )
     return sorted(found, key=lambda title: title.start)
-
-
-def line_end_at(doc: Document, offset: int) -> int:
-    end = doc.plain.find("\n", offset)
-    return end if end != -1 else len(doc.plain)
 
 
 def body_opening(doc: Document, patterns: Patterns, start: int, end: int) -> tuple[int, bool] | None:

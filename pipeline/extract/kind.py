@@ -50,17 +50,18 @@ def from_title(doc: Document, patterns: Patterns, end: int) -> Kind | None:
     before it); a title that says only "Convention" or "Avenant" leaves it to the others, then
     to the body."""
     rules = patterns["kinds"]
+    contents = patterns.folded("kinds", "contents_entry")
     titles = sorted(
         (match.start(), form)
         for index, form in enumerate(rules["forms"])
         for match in patterns.finditer(doc, "kinds", "forms", index, "pattern", end=end)
+        if not contents.search(doc.lower, match.start(), line_end(doc, match.start()))
     )
     confidence = rules["confidence"]["title"]
     for start, form in reversed(titles):
         stop = doc.lower.find("\n\n", start, start + rules["title_max_chars"])
         stop = stop if stop != -1 else min(len(doc.plain), start + rules["title_max_chars"])
-        line_end = doc.lower.find("\n", start, stop)
-        span = (start, line_end if line_end != -1 else stop)
+        span = (start, min(line_end(doc, start), stop))
         subject = first_subject(doc, patterns, start, stop)
         if form.get("text"):
             return Kind(False, text_reason(doc, patterns, form["name"], subject), confidence, span)
@@ -70,6 +71,11 @@ def from_title(doc: Document, patterns: Patterns, end: int) -> Kind | None:
             return Kind(True, f"titre « {doc.plain[slice(*span)].strip()} »", confidence, span)
         return Kind(False, subject["reason"], confidence, span)
     return None
+
+
+def line_end(doc: Document, offset: int) -> int:
+    end = doc.plain.find("\n", offset)
+    return end if end != -1 else len(doc.plain)
 
 
 def first_subject(doc: Document, patterns: Patterns, start: int, stop: int) -> dict | None:
