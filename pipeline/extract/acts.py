@@ -3,10 +3,10 @@ as a document of its own whose evidence still points into the file's text."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.errors import NotAConvention
-from pipeline.extract.kind import line_end
+from pipeline.extract.kind import first_subject, line_end, title_end
 from pipeline.extract.record import extract_document
 from pipeline.model import Document, PageInfo
 from pipeline.patterns import Patterns
@@ -20,7 +20,8 @@ class Title:
     end: int
     form: dict
     opening: int | None  # where its body opens: parties, visas, enacting words
-    parties: bool  # whether its body opens with a parties block
+    parties: bool  # whether a parties block opens its body (after its visas, maybe)
+    subject: str | None  # what it is about (kinds.yaml's subjects), when it says
 
 
 @dataclass(slots=True)
@@ -41,14 +42,25 @@ def split_acts(doc: Document, patterns: Patterns) -> list[tuple[int, int]]:
         following = titles[index + 1].start if index + 1 < len(titles) else len(doc.plain)
         if title.opening is None or title.opening > following:
             continue  # a heading line of the next title, a contents entry, a running header
+        start = heading_start(doc, patterns, titles[:index], title, current)
+        title = with_heading_subject(title, titles[:index], start)
         if current is None or opens_new_act(doc, patterns, current, title):
-            starts.append(heading_start(doc, patterns, titles[:index], title, current))
+            starts.append(start)
             current = title
     if len(starts) < 2:
         return [(0, len(doc.text))]
     # What comes before the first act (a bulletin's cover, its table of contents) is none.
     bounds = [*starts, len(doc.text)]
     return list(zip(bounds, bounds[1:], strict=False))
+
+
+def with_heading_subject(title: Title, before: list[Title], start: int) -> Title:
+    """A title that names no subject ("Convention du 19-11-2020") takes the one of the heading
+    lines above it ("Délégation de gestion entre services")."""
+    if title.subject:
+        return title
+    heading = [other.subject for other in before if other.start >= start and other.subject]
+    return replace(title, subject=heading[-1]) if heading else title
 
 
 def title_lines(doc: Document, patterns: Patterns) -> list[Title]:
@@ -61,6 +73,7 @@ def title_lines(doc: Document, patterns: Patterns) -> list[Title]:
             if contents.search(doc.lower, match.start(), end):
                 continue  # an entry of a table of contents
             opening = body_opening(doc, patterns, end, match.start() + rules["opening_within_chars"])
+            subject = first_subject(doc, patterns, match.start(), title_end(doc, patterns, match.start()))
             found.append(
                 Title(
                     match.start(),
@@ -68,38 +81,37 @@ def title_lines(doc: Document, patterns: Patterns) -> list[Title]:
                     form,
                     opening[0] if opening else None,
                     bool(opening and opening[1]),
+                    subject["name"] if subject else None,
                 )
             )
     return sorted(found, key=lambda title: title.start)
 
 
 def body_opening(doc: Document, patterns: Patterns, start: int, end: int) -> tuple[int, bool] | None:
-    """Where the body opens after a title, and whether with its parties."""
-    found = []
+    """Where the body opens after a title, and whether a parties block opens it or follows
+    its visas."""
     parties = patterns.folded("document", "parties_start").search(doc.lower, start, end)
-    if parties:
-        found.append((parties.start(), True))
-    visa = patterns.search(doc, "acts", "opening", start=start, end=end)
-    if visa:
-        found.append((visa.start(), False))
+    found = [parties, patterns.search(doc, "acts", "opening", start=start, end=end)]
     for index in range(len(patterns["kinds"]["enacting"])):
-        enacting = patterns.search(doc, "kinds", "enacting", index, "pattern", start=start, end=end)
-        if enacting:
-            found.append((enacting.start(), False))
-    return min(found) if found else None
+        found.append(patterns.search(doc, "kinds", "enacting", index, "pattern", start=start, end=end))
+    starts = [match.start() for match in found if match]
+    return (min(starts), bool(parties)) if starts else None
 
 
 def opens_new_act(doc: Document, patterns: Patterns, current: Title, title: Title) -> bool:
     """A title past the current act's opening starts another act when the current one is
     complete (signed) or a journal's separator came between; else when one is an agreement
-    and the other an enacted text (décret, arrêté…), or both open with parties, unless the
-    title repeats the current one (a running header)."""
+    and the other an enacted text (décret, arrêté…), when their titles name different
+    subjects, or both open with parties, unless the title repeats the current one (a running
+    header)."""
     between = (current.opening, title.start)
     if signed(doc, patterns, *between) or separated(doc, patterns, current, title):
         return True
     if same_line(doc, current, title):
         return False
     if bool(current.form.get("text")) != bool(title.form.get("text")):
+        return True
+    if current.subject and title.subject and current.subject != title.subject:
         return True
     return title.parties and bool(patterns.folded("document", "parties_start").search(doc.lower, *between))
 

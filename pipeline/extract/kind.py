@@ -11,6 +11,8 @@ from pipeline.extract.segment import segment
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
 
+LINE = re.compile(r"[^\n]*\n?")
+
 
 @dataclass(frozen=True, slots=True)
 class Kind:
@@ -59,8 +61,7 @@ def from_title(doc: Document, patterns: Patterns, end: int) -> Kind | None:
     )
     confidence = rules["confidence"]["title"]
     for start, form in reversed(titles):
-        stop = doc.lower.find("\n\n", start, start + rules["title_max_chars"])
-        stop = stop if stop != -1 else min(len(doc.plain), start + rules["title_max_chars"])
+        stop = title_end(doc, patterns, start)
         span = (start, min(line_end(doc, start), stop))
         subject = first_subject(doc, patterns, start, stop)
         if form.get("text"):
@@ -71,6 +72,23 @@ def from_title(doc: Document, patterns: Patterns, end: int) -> Kind | None:
             return Kind(True, f"titre « {doc.plain[slice(*span)].strip()} »", confidence, span)
         return Kind(False, subject["reason"], confidence, span)
     return None
+
+
+def title_end(doc: Document, patterns: Patterns, start: int) -> int:
+    """Where a title ends: at a blank line, unless a title in capitals goes on in capitals
+    after it ("CONVENTION DE SERVICES" / "COMPTABLE ET FINANCIER")."""
+    limit = min(len(doc.plain), start + patterns["kinds"]["title_max_chars"])
+    capitals = doc.plain[start : line_end(doc, start)].isupper()
+    end, blank = start, False
+    for match in LINE.finditer(doc.plain, start, limit):
+        line = match[0].strip()
+        if not line:
+            blank = True
+        elif blank and not (capitals and line.isupper()):
+            break
+        else:
+            end, blank = match.end(), False
+    return end
 
 
 def line_end(doc: Document, offset: int) -> int:
