@@ -158,3 +158,19 @@ def test_a_correction_names_a_convention_by_its_file_and_rank(tmp_path):
     summary = run([tmp_path / "in"], tmp_path / "out", QUICK)
     assert summary.notices == []
     assert [record["lieu_signature"] for record in summary.records] == ["Paris", "Paris", "Rouen"]
+
+
+def test_a_convention_no_title_names_goes_to_review_with_its_confidence(tmp_path):
+    path = tmp_path / "sans-titre.txt"
+    path.write_text(
+        "Convention\n\nEntre\nLe directeur des achats, désigné sous le terme de « délégant », d'une part,\n"
+        "Et\nLa directrice des finances, d'autre part.\n\nArticle 1er. Le directeur des achats charge la "
+        "directrice des finances du paiement de ses factures.\n\nFait à Lyon, le 4 avril 2023\n",
+        encoding="utf-8",
+    )
+    summary = run([path], tmp_path / "out", QUICK)
+    [record] = summary.records
+    assert record["evidence"]["nature"]["confidence"] < 0.75
+    assert any(warning.startswith("convention retenue sans certitude") for warning in record["warnings"])
+    reviewed = [row["champ"] for row in rows_of(tmp_path / "out" / "review.csv")]
+    assert "Nature" in " ".join(reviewed)
