@@ -22,10 +22,11 @@ from pipeline.dataset.corrections import (
     routed,
     unclaimed,
 )
+from pipeline.dataset.links import LinkKeys
 from pipeline.dataset.package import validate_package, write_package
 from pipeline.dataset.review import fields_of, write_review
 from pipeline.dataset.sources import add_sources, read_sources
-from pipeline.dataset.tables import tables
+from pipeline.dataset.tables import record_source, tables
 from pipeline.dataset.write import Spool, write_atomic, write_dataset
 from pipeline.extract.checks import apply_checks
 from pipeline.model import Options, Outcome, as_dict
@@ -59,6 +60,11 @@ class Summary:
             for r in self.records
         ]
 
+    other_acts: int = 0  # acts of files holding conventions that are none themselves
+    duplicates: list[dict] = field(
+        default_factory=list
+    )  # readings of a convention kept once, for doublons.csv
+
     @property
     def line(self) -> str:
         kinds: dict[str, int] = {}
@@ -67,7 +73,8 @@ class Summary:
         detail = ", ".join(f"{kind} : {count}" for kind, count in sorted(kinds.items()))
         extracted = counted(len(self.records), "convention extraite", "conventions extraites")
         missed = counted(len(self.errors), "fichier non extrait", "fichiers non extraits")
-        return f"{extracted}, {missed}" + (f" ({detail})" if detail else "")
+        others = f", {counted(self.other_acts, 'autre acte', 'autres actes')}" if self.other_acts else ""
+        return f"{extracted}{others}, {missed}" + (f" ({detail})" if detail else "")
 
 
 class Written(Sequence):
@@ -329,8 +336,8 @@ def settings(options: Options) -> str:
 
 def renamed(outcome: Outcome, path: Path, name: str) -> Outcome:
     """An outcome, told about the file it comes from and the name it has in the dataset."""
-    if outcome.record:
-        outcome.record["fichier_source"] = name
+    for record, _, _ in outcome.readings():
+        record["fichier_source"] = name
     if outcome.error:
         outcome.error["fichier"] = shown(path)
     outcome.path = shown(path)
@@ -338,31 +345,47 @@ def renamed(outcome: Outcome, path: Path, name: str) -> Outcome:
 
 
 def summarise(
-    outcomes: Iterable[dict], into: Spool, corrections: list, sources: list[str], review: dict, urls: dict
+    outcomes: Collection[dict], into: Spool, corrections: list, sources: list[str], review: dict, urls: dict
 ) -> Summary:
-    """The records of the outcomes, in order, into the spool: a convention read twice kept
-    once, each corrected and checked. The error lines and the corrections not applied."""
+    """The records of the outcomes, in order, into the spool: a convention read twice kept once
+    (its other readings for doublons.csv, a file that is a copy of another as an error line), an
+    avenant tied to the convention it modifies, each record corrected and checked. The error
+    lines and the corrections not applied."""
     summary = Summary(spool=into, corrections=corrections)
+    links = LinkKeys()
+    for outcome in outcomes:
+        if not outcome["error"]:
+            links.add(outcome["path"], [reading["record"] for reading in readings(outcome)])
+    summary.duplicates, copies = links.settle()
     routes, problems = routed(corrections, sources)
-    seen: dict[str, str] = {}
     for outcome in outcomes:
         if outcome["error"]:
             summary.errors.append(outcome["error"])
             continue
-        record = outcome["record"]
-        first = seen.setdefault(record["id"], outcome["path"])
-        if first != outcome["path"]:
-            message = f"même convention que {first}"
-            summary.errors.append({"fichier": outcome["path"], "type_erreur": "doublon", "message": message})
-            continue
-        summary.paths[record["id"]] = outcome["path"]
-        problems += correct(record, routes.pop(record["fichier_source"], []))
-        add_sources([record], urls)
-        apply_checks(record, review)
-        drop_answered(record, review)
-        into.add({"record": record, "excerpts": outcome["excerpts"] or [], "crops": outcome["crops"] or {}})
+        summary.other_acts += outcome["other_acts"]
+        if outcome["path"] in copies:
+            summary.errors.append(copies[outcome["path"]])
+        for reading in readings(outcome):
+            record = reading["record"]
+            if not links.kept(record):
+                continue
+            links.tie(record)
+            summary.paths[record["id"]] = outcome["path"]
+            problems += correct(record, routes.pop(record_source(record), []))
+            add_sources([record], urls)
+            apply_checks(record, review)
+            drop_answered(record, review)
+            into.add(
+                {"record": record, "excerpts": reading["excerpts"] or [], "crops": reading["crops"] or {}}
+            )
     summary.notices = [text for _, text in sorted(problems + unclaimed(routes))]
     return summary
+
+
+def readings(outcome: dict) -> list[dict]:
+    """Each convention of a file's outcome: its record, excerpts and crops."""
+    first = [{"record": outcome["record"], "excerpts": outcome["excerpts"], "crops": outcome["crops"]}]
+    return (first if outcome["record"] else []) + (outcome["more"] or [])
 
 
 def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> list[Path]:
@@ -381,14 +404,16 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
     try:
         with side_pool() if jobs > 1 else Inline() as side:
             book = side.submit(workbook_bytes, Reviewed(entries, review), review)
-            outputs = write_dataset((entry["record"] for entry in entries), errors, outdir)
+            outputs = write_dataset(
+                (entry["record"] for entry in entries), errors, outdir, summary.duplicates
+            )
             outputs += write_package(outdir, [entry["record"]["fichier_source"] for entry in entries])
             checked = side.submit(validate_package, outdir / "datapackage.json")
             outputs += review_files(entries)
             problems, content = checked.result(), book.result()
         if problems:
             warned_entries = validation_warnings(entries, problems, Spool(outdir))
-            write_dataset((entry["record"] for entry in warned_entries), errors, outdir)
+            write_dataset((entry["record"] for entry in warned_entries), errors, outdir, summary.duplicates)
             review_files(warned_entries)
             content = workbook_bytes(Reviewed(warned_entries, review), review)
     finally:

@@ -103,6 +103,13 @@ class Outcome:
     error: dict | None = None
     excerpts: list | None = None  # the source text around the evidence, for review.html
     crops: dict | None = None  # by evidence key, the scan around values read by OCR, for review.html
+    more: list | None = None  # the file's next conventions, each a dict of record, excerpts and crops
+    other_acts: int = 0  # acts of the file that are no conventions
+
+    def readings(self) -> list[tuple[dict, list, dict]]:
+        """Each convention of the file: its record, excerpts and crops."""
+        first = [(self.record, self.excerpts or [], self.crops or {})] if self.record else []
+        return first + [(r["record"], r["excerpts"] or [], r["crops"] or {}) for r in self.more or []]
 
 
 MARKUP = ("**", "<i>", "</i>", "<b>", "</b>")

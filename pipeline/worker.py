@@ -21,8 +21,8 @@ from pipeline.cache import Folder, Remote, entry, store
 from pipeline.dataset.review import excerpts
 from pipeline.dataset.tables import convention_id
 from pipeline.errors import NotAConvention, ReadError
+from pipeline.extract.acts import extract_acts
 from pipeline.extract.nlp import LazyModel
-from pipeline.extract.record import extract_document
 from pipeline.model import CONTROL, Document, Options, Outcome, as_dict
 from pipeline.patterns import Patterns
 from pipeline.read import read_file
@@ -195,12 +195,25 @@ class NotARegularFile(ReadError):
 
 
 def recorded(path: Path, doc: Document) -> Outcome:
-    record = extract_document(doc, Worker.patterns, Worker.nlp)
-    record = {"id": convention_id(doc.text), **record}
-    spans = [(e["start"], e["end"]) for e in record["evidence"].values()]
-    context = excerpts(doc.text, spans, Worker.patterns["review"]["context_chars"])
-    crops = page_crops(doc, record["evidence"])
-    return Outcome(shown(path), record=record, excerpts=context, crops=crops)
+    """The records of the file's conventions (one per act that is one), with what review.html
+    shows of each."""
+    acts = extract_acts(doc, Worker.patterns, Worker.nlp)
+    if not acts.records:
+        raise NotAConvention(none_found(acts.others))
+    readings = []
+    for record in acts.records:
+        act_text = doc.text[record["caractere_debut"] : record["caractere_fin"]]
+        record = {"id": convention_id(act_text), **record}
+        spans = [(e["start"], e["end"]) for e in record["evidence"].values()]
+        context = excerpts(doc.text, spans, Worker.patterns["review"]["context_chars"])
+        readings.append({"record": record, "excerpts": context, "crops": page_crops(doc, record["evidence"])})
+    return Outcome(shown(path), **readings[0], more=readings[1:], other_acts=len(acts.others))
+
+
+def none_found(reasons: list[str]) -> str:
+    kinds = list(dict.fromkeys(reasons))
+    listed = " ; ".join(kinds[:5]) + (" ; …" if len(kinds) > 5 else "")
+    return f"aucune convention de délégation de gestion parmi les {len(reasons)} actes du fichier : {listed}"
 
 
 def guarded(path: Path, work: Callable[[], object]) -> object:

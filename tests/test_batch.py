@@ -315,10 +315,11 @@ def test_the_memory_cap_turns_an_allocation_past_it_into_an_error_line(monkeypat
 
 
 def numbered_conventions(folder, count: int) -> None:
+    """Conventions told apart by their NOR, else copies of five read once each."""
     folder.mkdir()
     for index in range(count):
         text = SAMPLES[index % 5].read_text(encoding="utf-8")
-        (folder / f"c{index:03d}.txt").write_text(f"{text}\nRéférence {index}\n", encoding="utf-8")
+        (folder / f"c{index:03d}.txt").write_text(f"NOR : TEST{index:07d}X\n{text}", encoding="utf-8")
 
 
 def test_a_worker_killed_mid_run_costs_nothing(tmp_path):

@@ -8,11 +8,13 @@ import pytest
 from conftest import ROOT, SAMPLES, get
 
 from pipeline.errors import NotAConvention
+from pipeline.extract.acts import split_acts
 from pipeline.extract.amounts import Cell, figures_and_words, table_amounts
 from pipeline.extract.checks import failed_checks
 from pipeline.extract.chorus import FIELDS, ocr_digits
+from pipeline.extract.kind import check_convention
 from pipeline.extract.parties import classify_role
-from pipeline.extract.segment import blank_furniture, blank_running_headers, check_convention, segment
+from pipeline.extract.segment import blank_furniture, blank_running_headers, segment
 from pipeline.extract.values import parse_date
 from pipeline.model import Document
 from pipeline.patterns import load_patterns
@@ -80,14 +82,23 @@ def test_role_example(example):
     assert classify_role(example["word"], PATTERNS["roles"]) == example["expect"]
 
 
-@pytest.mark.parametrize("example", examples("document"), ids=lambda e: e["text"][:30])
-def test_convention_marker_example(example):
+@pytest.mark.parametrize("example", examples("kinds"), ids=lambda e: e["text"][:30])
+def test_kind_example(example):
     doc = Document("test.txt", example["text"])
-    if example["convention"]:
-        check_convention(doc, PATTERNS)
+    if example.get("convention"):
+        assert check_convention(doc, PATTERNS).value == "convention"
     else:
-        with pytest.raises(NotAConvention):
+        with pytest.raises(NotAConvention, match=example.get("reason", "")):
             check_convention(doc, PATTERNS)
+
+
+@pytest.mark.parametrize("example", examples("acts"), ids=lambda e: e["text"][:30])
+def test_acts_example(example):
+    doc = Document("test.txt", example["text"])
+    starts = [doc.text[start:end] for start, end in split_acts(doc, PATTERNS)]
+    assert len(starts) == len(example["acts"])
+    heads = [text[: len(expected)] for text, expected in zip(starts, example["acts"], strict=True)]
+    assert heads == example["acts"]
 
 
 @pytest.mark.parametrize("example", PATTERNS["document"]["furniture_examples"], ids=lambda e: e["text"][:30])

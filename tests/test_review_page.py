@@ -162,7 +162,8 @@ def test_a_document_with_script_markup_cannot_break_the_page(page, tmp_path):
     inbox = tmp_path / "in"
     inbox.mkdir()
     for path in SAMPLES:
-        shutil.copy(path, inbox)
+        if path != SAMPLES[2]:  # the hostile copy stands for it: the same convention is read once
+            shutil.copy(path, inbox)
     text = (
         SAMPLES[2]
         .read_text(encoding="utf-8")
@@ -171,7 +172,7 @@ def test_a_document_with_script_markup_cannot_break_the_page(page, tmp_path):
     (inbox / "hostile.txt").write_text(text, encoding="utf-8")
     run([inbox], tmp_path / "out", OPTIONS)
     page.goto((tmp_path / "out" / "review.html").as_uri())
-    assert page.locator(".convention").count() == 6
+    assert page.locator(".convention").count() == len(SAMPLES)
     section = card(page, "hostile.txt")
     section.locator(".toggle").click()
     row = field_row(section, "Délégant · représentant · fonction")

@@ -52,16 +52,21 @@ def digits_only_text(text: str) -> str:
 def outdir(tmp_path_factory):
     """The samples, plus documents whose values spreadsheets reinterpret or run."""
     inbox = tmp_path_factory.mktemp("in")
+    # Variants of two samples stand for them, each told apart by its NOR: the same convention is
+    # read once.
     for path in SAMPLES:
-        shutil.copy(path, inbox)
+        if path not in SAMPLES[2:4]:
+            shutil.copy(path, inbox)
     dated = SAMPLES[3].read_text(encoding="utf-8")  # its domaine fonctionnel reads as a date: 0103-01-01
-    (inbox / "codes.txt").write_text(digits_only_text(dated), encoding="utf-8")
+    (inbox / "codes.txt").write_text(digits_only_text(f"NOR : TEST0000001X\n{dated}"), encoding="utf-8")
     signed = SAMPLES[2].read_text(encoding="utf-8")
     for number, name in enumerate(HOSTILE_NAMES):
         text = signed.replace(
             "Directeur général des infrastructures, des transports et de la mer,", f"{HOSTILE_FUNCTION},", 1
         )
-        (inbox / name).write_text(f"{text}\nExemplaire {number}\n", encoding="utf-8")
+        (inbox / name).write_text(
+            f"NOR : TEST{number + 2:07d}X\n{text}\nExemplaire {number}\n", encoding="utf-8"
+        )
     out = tmp_path_factory.mktemp("out")
     run([inbox], out, OPTIONS)
     return out

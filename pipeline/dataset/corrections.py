@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from pipeline.dataset.review import column_of, dotted, label, spec, walk
-from pipeline.dataset.tables import TABLES, main_parties, schema
+from pipeline.dataset.review import PLACE, column_of, dotted, label, spec, walk
+from pipeline.dataset.tables import TABLES, main_parties, record_source, schema
 from pipeline.dataset.write import FORMULA_STARTS
 
 COLUMNS = ["fichier_source", "champ", "valeur"]
 FILE_NAME = "corrections.csv"
 TRUE, FALSE = {"true", "vrai", "oui", "o", "1"}, {"false", "faux", "non", "n", "0"}
-FIXED = {"id", "fichier_source"}  # what identifies a record is not corrected
+# What identifies a record, and where it lies in its file, is not corrected.
+FIXED = {"id", "fichier_source", *PLACE}
 PRODUCT_SEPARATORS = re.compile(r"\s*[;|]\s*")
 DELIMITERS = (",", ";", "\t")  # French spreadsheets save CSV with semicolons
 # What a French spreadsheet on Windows saves when it is not told UTF-8: the guess is kept to it,
@@ -121,14 +122,15 @@ def apply_corrections(records: list[dict], corrections: list[Correction]) -> lis
     one line each."""
     routes, problems = routed(corrections, [record["fichier_source"] for record in records])
     for record in records:
-        problems += correct(record, routes.pop(record["fichier_source"], []))
+        problems += correct(record, routes.pop(record_source(record), []))
     problems += unclaimed(routes)
     return [text for _, text in sorted(problems)]
 
 
 def routed(corrections: list[Correction], sources: list[str]) -> tuple[dict[str, list], list]:
-    """Each correction, with its rank in the file, under the fichier_source it names: as
-    written, or by its bare file name when a single source of the run has it. The corrections
+    """Each correction, with its rank in the file, under the record it names ("fichier" or
+    "fichier#rang" for a file's later conventions): its file as written, or by its bare name
+    when a single source of the run has it. The corrections
     that name no source, or a name several sources have, as (rank, problem)."""
     known = set(sources)
     by_name: dict[str, list[str]] = {}
@@ -140,14 +142,15 @@ def routed(corrections: list[Correction], sources: list[str]) -> tuple[dict[str,
         if correction.problem:
             problems.append((rank, f"{correction.where} : {correction.problem}"))
             continue
-        source = correction.source
+        source, mark, rank_in_file = correction.source.partition("#")
         named = by_name.get(source, []) if source not in known else [source]
         if len(named) > 1:
             listed = ", ".join(f"« {name} »" for name in named)
             message = f"« {source} » désigne plusieurs fichiers ({listed}) : écrire son chemin"
             problems.append((rank, f"{correction.where} : {message}"))
         else:
-            routes.setdefault(named[0] if named else source, []).append((rank, correction))
+            record = (named[0] if named else source) + mark + rank_in_file
+            routes.setdefault(record, []).append((rank, correction))
     return routes, problems
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from pipeline.dataset.tables import TABLES, main_parties, schema
+from pipeline.dataset.tables import TABLES, main_parties, record_source, schema
 from pipeline.dataset.write import Spool, write_atomic, write_csv
 
 COLUMNS = [
@@ -29,7 +29,9 @@ COLUMNS = [
     "cle",
     "regle",
 ]
-SKIPPED = {"id", "fichier_source", "evidence", "warnings", "pages"}
+# Where a record comes from, not what was read in it.
+PLACE = {"rang_dans_fichier", "page_debut", "page_fin", "caractere_debut", "caractere_fin"}
+SKIPPED = {"id", "fichier_source", "evidence", "warnings", "pages", *PLACE}
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "review.html"
 SNIPPET_CHARS = 200
 # Conventions on one review page: past it, the page is cut into parts that open in seconds.
@@ -315,7 +317,7 @@ def review_rows(reviewed: list[tuple[dict, list[Field]]], settings: dict) -> lis
             if not warning.startswith(CHECK_WARNING):
                 rows.append(
                     {
-                        "fichier_source": record["fichier_source"],
+                        "fichier_source": record_source(record),
                         "priorite": PRIORITIES[LOW],
                         "raison": warning,
                     }
@@ -326,7 +328,7 @@ def review_rows(reviewed: list[tuple[dict, list[Field]]], settings: dict) -> lis
 def review_row(record: dict, field: Field, settings: dict) -> dict:
     entry = field.evidence or {}
     return {
-        "fichier_source": record["fichier_source"],
+        "fichier_source": record_source(record),
         "champ": label(field.key),
         "valeur": display(field.key, field.value),
         "priorite": PRIORITIES[field.priority],
@@ -371,7 +373,7 @@ def page_data(
         conventions.append(
             {
                 "id": record["id"],
-                "file": record["fichier_source"],
+                "file": record_source(record),
                 "title": " → ".join(party_name(record, role) for role in ("delegant", "delegataire")),
                 "warnings": [
                     [warning_kind(w), w] for w in record["warnings"] if not w.startswith(CHECK_WARNING)

@@ -28,6 +28,13 @@ def convention_id(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:16]
 
 
+def record_source(record: dict) -> str:
+    """How the review and the corrections name a record: its file, and after a "#" its rank
+    among the file's conventions when it is not the first ("bulletin-12.pdf#2")."""
+    rank = record.get("rang_dans_fichier") or 1
+    return record["fichier_source"] if rank == 1 else f"{record['fichier_source']}#{rank}"
+
+
 def flatten(record: dict, prefix: str = "") -> dict:
     flat = {}
     for key, value in record.items():

@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from pipeline.dataset.links import DUPLICATE_COLUMNS
 from pipeline.dataset.tables import TABLES, columns, tables
 
 ERROR_COLUMNS = ["fichier", "type_erreur", "message"]
@@ -125,9 +126,12 @@ def csv_value(value: object) -> object:
     return "" if value is None else value
 
 
-def write_dataset(records: Iterable[dict], errors: list[dict], outdir: Path) -> list[Path]:
+def write_dataset(
+    records: Iterable[dict], errors: list[dict], outdir: Path, duplicates: list[dict] | None = None
+) -> list[Path]:
     """conventions.json (a JSON array, one record per line: quick to write, easy to diff and to
-    grep) and the tables, each record written as it comes; then errors.csv."""
+    grep) and the tables, each record written as it comes; then errors.csv and doublons.csv
+    (the readings of a convention left out, as it was read from another file too)."""
     written = [outdir / "conventions.json", *(outdir / f"{name}.csv" for name in TABLES)]
     with ExitStack() as stack:
         array, *streams = (stack.enter_context(atomic_stream(path)) for path in written)
@@ -148,4 +152,6 @@ def write_dataset(records: Iterable[dict], errors: list[dict], outdir: Path) -> 
         array.write("\n]\n" if count else "]\n")
     errors_path = outdir / "errors.csv"
     write_atomic(errors_path, csv_text(errors, ERROR_COLUMNS, for_spreadsheets=True))
-    return [*written, errors_path]
+    duplicates_path = outdir / "doublons.csv"
+    write_atomic(duplicates_path, csv_text(duplicates or [], DUPLICATE_COLUMNS, for_spreadsheets=True))
+    return [*written, errors_path, duplicates_path]

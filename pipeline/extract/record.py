@@ -8,12 +8,12 @@ from pipeline.extract.about import extract_about
 from pipeline.extract.act import extract_act
 from pipeline.extract.amounts import extract_amounts, total_amount
 from pipeline.extract.chorus import extract_chorus
+from pipeline.extract.kind import check_convention
 from pipeline.extract.parties import Party, extract_parties, main_parties, weigh_by_role
 from pipeline.extract.products import extract_products
 from pipeline.extract.segment import (
     blank_furniture,
     blank_running_headers,
-    check_convention,
     looks_truncated,
     segment,
 )
@@ -50,11 +50,13 @@ SCALARS = (
 
 def extract_document(doc: Document, patterns: Patterns, nlp=None) -> dict:
     """The record of one convention; raises NotAConvention for any other text."""
-    check_convention(doc, patterns)
-    return build_record(doc, patterns, nlp)
+    blank_furniture(doc, patterns)
+    return build_record(doc, patterns, nlp, check_convention(doc, patterns))
 
 
-def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
+def build_record(doc: Document, patterns: Patterns, nlp=None, kind: Candidate | None = None) -> dict:
+    """`kind`: the decision that the text is a convention, which the act's nature takes when
+    it is less certain."""
     blank_furniture(doc, patterns)
     blocks = segment(doc, patterns)
     blank_running_headers(doc, blocks, patterns)
@@ -76,6 +78,8 @@ def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
     heading_date = act.pop("date_heading", None)
     if "date_signature" not in found and heading_date:
         found["date_signature"] = heading_date
+    if kind and kind.confidence < act["nature"].confidence:
+        act["nature"] = Candidate(act["nature"].value, kind.evidence, kind.confidence, kind.rule)
     found.update(act)
     signed = found.get("date_signature")
     articles_end = blocks.signature.start if blocks.signature else None

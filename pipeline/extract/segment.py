@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import regex
 
-from pipeline.errors import NotAConvention
 from pipeline.model import Document, lower_in_place
 from pipeline.patterns import Patterns
 
@@ -69,27 +68,6 @@ def blank(doc: Document, spans: list[tuple[int, int]]) -> None:
         position = max(end, position)
     doc.plain = "".join([*pieces, doc.plain[position:]])
     doc.lower = lower_in_place(doc.plain)
-
-
-def check_convention(doc: Document, patterns: Patterns) -> None:
-    rules = patterns["document"]
-    delegation = markers_found(doc, patterns, "delegation_markers", rules["min_markers"])
-    if not delegation:
-        raise NotAConvention("pas une convention : aucun des mots propres à une délégation de gestion")
-    found = delegation + markers_found(doc, patterns, "other_markers", rules["min_markers"] - delegation)
-    if found < rules["min_markers"]:
-        total = len(rules["delegation_markers"]) + len(rules["other_markers"])
-        raise NotAConvention(f"pas une convention : {found} des {total} marqueurs trouvés")
-
-
-def markers_found(doc: Document, patterns: Patterns, kind: str, enough: int) -> int:
-    """How many markers of a kind the text has, counted up to `enough`."""
-    found = 0
-    for index in range(len(patterns["document"][kind])):
-        if found >= enough:
-            break
-        found += bool(patterns.folded("document", kind, index).search(doc.lower))
-    return found
 
 
 def segment(doc: Document, patterns: Patterns) -> Blocks:

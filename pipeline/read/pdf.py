@@ -16,6 +16,12 @@ from pipeline.read.images import PageImage, check_pixels, header_size
 PARAGRAPH_GAP = 0.8
 # Two runs of text on one line further apart than this many line heights are two columns.
 COLUMN_GAP = 1.5
+# A page is set in two columns when at least this many of its lines, and this share of them,
+# have such a gap at the same place (within GUTTER_SLACK of the page's width): signature blocks
+# side by side, a few lines, stay rows.
+COLUMN_LINES = 8
+COLUMN_SHARE = 0.6
+GUTTER_SLACK = 0.04
 # A drawn path thinner than this (points) is a rule; rules closer than RULE_MERGE are one.
 RULE_WIDTH = 2.0
 RULE_MERGE = 1.5
@@ -39,6 +45,7 @@ class Item:
     left: float | None = None  # None for table rows, which are never joined
     right: float | None = None
     bottom: float | None = None
+    gap: float | None = None  # where the text after its one wide gap starts, for a line of two columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +88,66 @@ def page_text(page: pypdfium2.PdfPage) -> str:
         runs = [Box(*textpage.get_rect(i)) for i in range(textpage.count_rects())]
         outside = [box for box in runs if not any(box.centre_in(table.box) for table in tables)]
         texts = [(box, textpage.get_text_bounded(*astuple(box))) for box in outside]
-        items = lines_of([(box, text) for box, text in texts if text.strip()], height)
+        written = [(box, text) for box, text in texts if text.strip()]
+        items = lines_of(written, height)
         for table in tables:
             rows = table.cell_texts(textpage)
             items.append(Item(height - table.box.top, "\n".join("\t".join(row) for row in rows)))
     finally:
         textpage.close()
     items.sort(key=lambda item: item.top)
-    return join_wrapped(items)
+    gutter = column_gutter(items, page.get_width())
+    return join_wrapped(items) if gutter is None else in_columns(written, items, gutter, page.get_size())
+
+
+def column_gutter(items: list[Item], width: float) -> float | None:
+    """Where a page set in two columns is cut: just left of where the text after the wide gap
+    of most of its lines starts (the right column's margin)."""
+    lines = [item for item in items if item.left is not None]
+    gaps = sorted(item.gap for item in lines if item.gap is not None)
+    if len(gaps) < max(COLUMN_LINES, COLUMN_SHARE * len(lines)):
+        return None
+    middle = gaps[len(gaps) // 2]
+    near = [gap for gap in gaps if abs(gap - middle) <= GUTTER_SLACK * width]
+    return middle if len(near) >= max(COLUMN_LINES, COLUMN_SHARE * len(lines)) else None
+
+
+def in_columns(
+    runs: list[tuple[Box, str]], items: list[Item], gutter: float, size: tuple[float, float]
+) -> str:
+    """A page in two columns read column by column: between two lines over both columns (a
+    title, a table), the left column, then the right one; a stretch with few lines in two
+    (signature blocks side by side) stays in rows."""
+    width, height = size
+    parts, top = [], -math.inf
+    for bound in [*(item for item in items if spans(item, gutter)), None]:
+        bottom = bound.top if bound else math.inf
+        band = [run for run in runs if top <= height - run[0].top and height - run[0].bottom <= bottom]
+        lines = lines_of(band, height)
+        if lines and column_gutter(lines, width) is None:
+            parts.append(join_wrapped(lines))
+            band = []
+        for side in (left_of, right_of):
+            column = lines_of([run for run in band if side(run[0], gutter)], height)
+            if column:
+                parts.append(join_wrapped(column))
+        if bound:
+            parts.append(bound.text)
+            top = bound.bottom if bound.bottom is not None else bound.top + 1
+    return "\n".join(parts)
+
+
+def spans(item: Item, gutter: float) -> bool:
+    """A line over both columns: a table, or a line of text across the gutter."""
+    return item.left is None or (item.gap is None and item.left < gutter < item.right)
+
+
+def left_of(box: Box, gutter: float) -> bool:
+    return box.right <= gutter
+
+
+def right_of(box: Box, gutter: float) -> bool:
+    return box.left >= gutter
 
 
 def astuple(box: Box) -> tuple[float, float, float, float]:
@@ -110,12 +169,15 @@ def lines_of(runs: list[tuple[Box, str]], page_height: float) -> list[Item]:
     for line in lines:
         line.sort(key=lambda run: run[0].left)
         height = max(box.top - box.bottom for box, _ in line)
-        text = line[0][1].strip()
+        text, gaps = line[0][1].strip(), []
         for (before, _), (box, part) in zip(line, line[1:], strict=False):
-            text += ("\t" if box.left - before.right > COLUMN_GAP * height else " ") + part.strip()
+            wide = box.left - before.right > COLUMN_GAP * height
+            text += ("\t" if wide else " ") + part.strip()
+            gaps += [box.left - 1] if wide else []
         top = page_height - max(box.top for box, _ in line)
         bottom = page_height - min(box.bottom for box, _ in line)
-        items.append(Item(top, text, line[0][0].left, line[-1][0].right, bottom))
+        gap = gaps[0] if len(gaps) == 1 else None
+        items.append(Item(top, text, line[0][0].left, line[-1][0].right, bottom, gap))
     return items
 
 
