@@ -12,7 +12,7 @@ from pipeline.extract.amounts import Cell, figures_and_words, table_amounts
 from pipeline.extract.checks import failed_checks
 from pipeline.extract.chorus import FIELDS, ocr_digits
 from pipeline.extract.parties import classify_role
-from pipeline.extract.segment import blank_furniture, blank_running_headers, check_convention, segment
+from pipeline.extract.segment import check_convention
 from pipeline.extract.values import parse_date
 from pipeline.model import Document
 from pipeline.patterns import load_patterns
@@ -88,23 +88,6 @@ def test_convention_marker_example(example):
     else:
         with pytest.raises(NotAConvention):
             check_convention(doc, PATTERNS)
-
-
-@pytest.mark.parametrize("example", PATTERNS["document"]["furniture_examples"], ids=lambda e: e["text"][:30])
-def test_furniture_example(patterns, example):
-    doc = Document("test.txt", example["text"])
-    blank_furniture(doc, patterns)
-    assert len(doc.plain) == len(doc.text)
-    assert [line.strip() for line in doc.plain.split("\n")] == example["expect"].split("\n")
-
-
-@pytest.mark.parametrize(
-    "example", PATTERNS["document"]["running_header_examples"], ids=lambda e: e["text"][:30]
-)
-def test_running_header_example(patterns, example):
-    doc = Document("test.txt", example["text"])
-    blank_running_headers(doc, segment(doc, patterns), patterns)
-    assert [line.strip() for line in doc.plain.split("\n")] == example["expect"].split("\n")
 
 
 @pytest.mark.parametrize("example", examples("act"), ids=lambda e: e["text"][:40])

@@ -10,13 +10,7 @@ from pipeline.extract.amounts import extract_amounts, total_amount
 from pipeline.extract.chorus import extract_chorus
 from pipeline.extract.parties import Party, extract_parties, main_parties, weigh_by_role
 from pipeline.extract.products import extract_products
-from pipeline.extract.segment import (
-    blank_furniture,
-    blank_running_headers,
-    check_convention,
-    looks_truncated,
-    segment,
-)
+from pipeline.extract.segment import check_convention, looks_truncated, segment
 from pipeline.extract.signature import (
     extract_place_date,
     extract_signatories,
@@ -55,10 +49,9 @@ def extract_document(doc: Document, patterns: Patterns, nlp=None) -> dict:
 
 
 def build_record(doc: Document, patterns: Patterns, nlp=None) -> dict:
-    blank_furniture(doc, patterns)
     blocks = segment(doc, patterns)
-    blank_running_headers(doc, blocks, patterns)
-    cut = len(doc.plain.rstrip()) if looks_truncated(doc, blocks, patterns) else None
+    # Where a truncated text stops, in the source's offsets, as evidence's are.
+    cut = doc.origin[len(doc.plain.rstrip())] if looks_truncated(doc, blocks, patterns) else None
     parties = extract_parties(doc, blocks.parties, patterns, cut)
     settle_roles(doc, blocks.signature, patterns, parties, nlp)
     weigh_by_role(parties, patterns)
