@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
 from pipeline.model import Document, Limits, PageInfo
+from pipeline.read.normalise import printed_hyphens
 
 if TYPE_CHECKING:
     from pipeline.read.ocr import OcrPage
@@ -277,7 +278,7 @@ def assemble(source: str, pages: list[PageText]) -> Document:
         warnings += page_warnings(number, page)
         if page.ocr is not None:
             scans[number] = page.ocr
-    text = PAGE_BREAK.join(parts)
+    text = printed_hyphens(PAGE_BREAK.join(parts))
     if not text.strip():
         raise NoText("aucun texte trouvé : pages blanches ou numérisation illisible")
     return Document(source, text, infos, warnings, scans=scans)

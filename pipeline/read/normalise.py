@@ -14,6 +14,8 @@ import yaml
 from pipeline import PATTERNS_DIR
 from pipeline.patterns import compile_pattern
 
+# PDFium's mark for a hyphen that ends a line, then the space a PDF reader joined the next line with.
+PDF_HYPHEN = re.compile("\x02 ?")
 # A word as OCR leaves it: letters only, accents and damaged accents included.
 WORD = re.compile(r"[^\W\d_]+")
 # The gap between two words of one label.
@@ -50,6 +52,12 @@ class Line:
 def rules() -> dict:
     """patterns/normalise.yaml, read once per process."""
     return yaml.safe_load((PATTERNS_DIR / "normalise.yaml").read_bytes())
+
+
+def printed_hyphens(text: str) -> str:
+    """A PDF's text with its line-end hyphens as printed, a hyphen and a line break, offsets kept:
+    PDFium reads them as a control mark, which would be lost as a space."""
+    return PDF_HYPHEN.sub(lambda m: "-\n"[: len(m[0])], text)
 
 
 def normalise(text: str, page_starts: list[int] | None = None, settings: dict | None = None) -> Reading:
@@ -128,11 +136,14 @@ def furniture_edits(text: str, page_starts: list[int], settings: dict) -> list[E
 
 def break_between(lines: list[Line], first: int, last: int, settings: dict) -> str:
     """What stands in for dropped lines: nothing (the lines before and after follow on, as they
-    did when one sentence ran over them) or a blank line where there was one."""
+    did when one sentence or one table ran over them) or a blank line where there was one."""
     if first == 0 or last + 1 >= len(lines):
         return ""
-    spaced = any(line.blank for line in lines[first : last + 1])
-    return "\n" if spaced and not runs_on(lines[first - 1].text, lines[last + 1].text, settings) else ""
+    before, after = lines[first - 1].text, lines[last + 1].text
+    columns = compile_pattern(settings["column_gap"])
+    if runs_on(before, after, settings) or (columns.search(before) and columns.search(after)):
+        return ""
+    return "\n" if any(line.blank for line in lines[first : last + 1]) else ""
 
 
 def furniture_lines(text: str, lines: list[Line], page_starts: list[int], settings: dict) -> set[int]:
@@ -173,15 +184,22 @@ def near_lines(lines: list[Line], mark: int, step: int, reach: int) -> set[int]:
 
 
 def repeated_lines(lines: list[Line], edges: set[int], settings: dict) -> set[int]:
-    """Short lines beside a page's edge that come back beside another, digits aside: a running
-    header or footer. Lines that shape the act ("Et", "Le délégant") are never such."""
-    kept = compile_pattern(settings["kept_line"])
-    keys: dict[str, list[int]] = {}
-    for index in edges:
-        line = lines[index].text
-        if len(line.strip()) <= settings["running_max_chars"] and not kept.match(line):
-            keys.setdefault(re.sub(r"\d+", "#", " ".join(line.lower().split())), []).append(index)
-    return {index for found in keys.values() if len(found) > 1 for index in found}
+    """Short lines beside a page's edge that the text holds elsewhere too, word for word: a
+    running header or footer (its first, at the text's top, is the heading and stays). Lines
+    that shape the act ("Et", "Le délégant"), table rows and list items are never such."""
+    kept, columns, item = (compile_pattern(settings[key]) for key in ("kept_line", "column_gap", "list_item"))
+    counts: dict[str, int] = {}
+    for line in lines:
+        key = " ".join(line.text.lower().split())
+        counts[key] = counts.get(key, 0) + 1
+    return {
+        index
+        for index in edges
+        if counts[" ".join(lines[index].text.lower().split())] > 1
+        and len(lines[index].text.strip()) <= settings["running_max_chars"]
+        and WORD.search(lines[index].text)
+        and not any(rule.search(lines[index].text) for rule in (kept, columns, item))
+    }
 
 
 # --- Hyphens at a line's end ------------------------------------------------------------------
@@ -189,27 +207,35 @@ def repeated_lines(lines: list[Line], edges: set[int], settings: dict) -> set[in
 
 def hyphen_edits(text: str, settings: dict) -> list[Edit]:
     """A word split by a hyphen at a line's end made whole; a compound keeps its hyphen."""
-    lower = text.lower()
+    written = words_written(text)
     columns = compile_pattern(settings["column_gap"])
     edits = []
     for match in re.finditer(r"([^\W\d_]+)-[ \t]*\n[ \t]*([^\W\d_]+)", text):
-        before, after = match[1], match[2]
         line_start, line_end = text.rfind("\n", 0, match.start()) + 1, text.find("\n", match.end())
         if columns.search(text, line_start, len(text) if line_end < 0 else line_end):
             continue
-        hyphen = match.start() + len(before)
-        keep = compound(before, after, lower, settings)
+        hyphen = match.start() + len(match[1])
+        keep = compound(match[1], match[2], written, settings)
         edits.append(Edit(hyphen + (1 if keep else 0), match.start(2), ""))
     return edits
 
 
-def compound(before: str, after: str, lower: str, settings: dict) -> bool:
+def words_written(text: str) -> set[str]:
+    """The text's words in lower case, and each pair of a compound's parts ("état-major")."""
+    found = set()
+    for word in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text.lower()):
+        parts = word.split("-")
+        found.update(parts)
+        found.update(f"{a}-{b}" for a, b in zip(parts, parts[1:], strict=False))
+    return found
+
+
+def compound(before: str, after: str, written: set[str], settings: dict) -> bool:
     """Whether the two parts are a compound's: the text writes them so elsewhere, or the second
     starts with a capital (a name: "Île-de-France"), or the first is a compound's first word."""
-    whole, joined = f"{before}-{after}".lower(), f"{before}{after}".lower()
-    if re.search(rf"(?<!\w){re.escape(whole)}(?!\w)", lower):
+    if f"{before}-{after}".lower() in written:
         return True
-    if re.search(rf"(?<!\w){re.escape(joined)}(?!\w)", lower):
+    if f"{before}{after}".lower() in written:
         return False
     if after[0].isupper() and not before.isupper():
         return True
@@ -288,61 +314,78 @@ def spaced_edits(text: str, settings: dict) -> list[Edit]:
 def label_edits(text: str, settings: dict, warnings: list[str]) -> list[Edit]:
     """Phrases read as a Chorus label they nearly spell, each told in a warning."""
     words = list(WORD.finditer(text))
-    known = {w for label in settings["labels"] for w in label} | set(settings["label_known"])
-    known |= {w.translate(ACCENTS) for w in known}
+    readings = label_readings({word[0].lower() for word in words}, settings)
     then = compile_pattern(settings["label_then"])
     edits: list[Edit] = []
     index = 0
     while index < len(words):
-        found = None
-        for label in settings["labels"]:
-            found = damaged(text, words, index, label, known, settings)
-            if found and (len(label) > 1 or then.match(text, words[index].end())):
-                break
-            found = None
-        if found is None:
+        found = readings[words[index][0].lower()] and next(
+            (
+                label
+                for label in settings["labels"]
+                if label[0] in readings[words[index][0].lower()]
+                and spelled(text, words[index : index + len(label)], label, readings)
+                and (len(label) > 1 or then.match(text, words[index].end()))
+            ),
+            None,
+        )
+        if not found:
             index += 1
             continue
-        start, end = words[index].start(), words[index + len(found) - 1].end()
-        fixes = [
-            Edit(*w.span(), right) for w, right in zip(words[index:], found, strict=False) if w[0] != right
-        ]
-        edits += fixes
+        phrase = words[index : index + len(found)]
+        fixes = [Edit(*w.span(), same_case(right, w[0])) for w, right in zip(phrase, found, strict=True)]
+        fixes = [fix for fix, w in zip(fixes, phrase, strict=True) if fix.text.lower() != w[0].lower()]
+        start, end = phrase[0].start(), phrase[-1].end()
         mended, _ = applied(text[:end], fixes)
         source = " ".join(text[start:end].split())
         warnings.append(f"libellé abîmé lu comme « {mended[start:]} » : le texte porte « {source} »")
+        edits += fixes
         index += len(found)
     return edits
 
 
-def damaged(
-    text: str, words: list, index: int, label: list[str], known: set[str], settings: dict
-) -> list[str] | None:
-    """The label's words in the case of the text's, when the words from `index` nearly spell it
-    and one at least is damaged; else None."""
-    if index + len(label) > len(words):
-        return None
-    found, damage = [], False
-    for offset, right in enumerate(label):
-        word = words[index + offset]
-        if offset and not LABEL_GAP.fullmatch(text, words[index + offset - 1].end(), word.start()):
-            return None
-        written = word[0].lower()
-        if written == right or written == right.translate(ACCENTS):
-            found.append(word[0])
-            continue
-        if written in known or not near(written, right, settings["label_errors"]):
-            return None
-        found.append(same_case(right, word[0]))
-        damage = True
-    return found if damage else None
+def label_readings(written: set[str], settings: dict) -> dict[str, set[str]]:
+    """For each word of the text (lower case), the label words it reads as: itself, its plain
+    letters (no accents), or a label word it nearly spells when it is no word in its own right."""
+    vocabulary = {word for label in settings["labels"] for word in label}
+    known = vocabulary | {w.translate(ACCENTS) for w in vocabulary} | set(settings["label_known"])
+    return {
+        word: {
+            right
+            for right in vocabulary
+            if word in (right, right.translate(ACCENTS))
+            or (word not in known and near(word, right, settings["label_errors"]))
+        }
+        for word in written
+    }
+
+
+def spelled(text: str, phrase: list, label: list[str], readings: dict[str, set[str]]) -> bool:
+    """The phrase reads as the label, its words one space or line apart, and one at least is
+    damaged (not the label's word, nor its plain letters)."""
+    if len(phrase) < len(label):
+        return False
+    for before, word in zip(phrase, phrase[1:], strict=False):
+        if not LABEL_GAP.fullmatch(text, before.end(), word.start()):
+            return False
+    if not all(right in readings[word[0].lower()] for word, right in zip(phrase, label, strict=True)):
+        return False
+    return any(
+        word[0].lower() not in (right, right.translate(ACCENTS))
+        for word, right in zip(phrase, label, strict=True)
+    )
 
 
 def near(written: str, right: str, limits: list[dict]) -> bool:
     errors = max((limit["errors"] for limit in limits if len(right) >= limit["words"]), default=0)
     if not errors or abs(len(written) - len(right)) > errors:
         return False
-    return regex.fullmatch(f"(?:{regex.escape(right)}){{e<={errors}}}", written) is not None
+    return fuzzy(right, errors).fullmatch(written) is not None
+
+
+@cache
+def fuzzy(word: str, errors: int) -> regex.Pattern:
+    return regex.compile(f"(?:{regex.escape(word)}){{e<={errors}}}")
 
 
 def same_case(word: str, model: str) -> str:
