@@ -5,6 +5,7 @@ joined, damaged Chorus labels mended; each character of the reading mapped to it
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -40,8 +41,7 @@ class Reading:
 @dataclass(frozen=True, slots=True)
 class Line:
     start: int
-    end: int  # before its newline
-    text: str
+    text: str  # without its newline
 
     @property
     def blank(self) -> bool:
@@ -100,7 +100,7 @@ def applied(text: str, edits: list[Edit]) -> tuple[str, list[int]]:
 def lines_of(text: str) -> list[Line]:
     lines, start = [], 0
     for part in text.split("\n"):
-        lines.append(Line(start, start + len(part), part))
+        lines.append(Line(start, part))
         start += len(part) + 1
     return lines
 
@@ -187,18 +187,15 @@ def repeated_lines(lines: list[Line], edges: set[int], settings: dict) -> set[in
     """Short lines beside a page's edge that the text holds elsewhere too, word for word: a
     running header or footer (its first, at the text's top, is the heading and stays). Lines
     that shape the act ("Et", "Le délégant"), table rows and list items are never such."""
-    kept, columns, item = (compile_pattern(settings[key]) for key in ("kept_line", "column_gap", "list_item"))
-    counts: dict[str, int] = {}
-    for line in lines:
-        key = " ".join(line.text.lower().split())
-        counts[key] = counts.get(key, 0) + 1
+    rules_out = [compile_pattern(settings[key]) for key in ("kept_line", "column_gap", "line_start")]
+    counts = Counter(" ".join(line.text.lower().split()) for line in lines)
     return {
         index
         for index in edges
         if counts[" ".join(lines[index].text.lower().split())] > 1
         and len(lines[index].text.strip()) <= settings["running_max_chars"]
         and WORD.search(lines[index].text)
-        and not any(rule.search(lines[index].text) for rule in (kept, columns, item))
+        and not any(rule.search(lines[index].text) for rule in rules_out)
     }
 
 
@@ -276,7 +273,7 @@ def joined(line: str, after: str, width: int | None, settings: dict) -> bool:
     kept = compile_pattern(settings["kept_line"])
     if columns.search(line) or columns.search(after) or kept.match(line) or kept.match(after):
         return False
-    if compile_pattern(settings["list_item"]).match(after):
+    if compile_pattern(settings["line_start"]).match(after):
         return False
     return runs_on(line, after, settings) or (width is not None and wrapped(line, after, width, settings))
 
