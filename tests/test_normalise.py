@@ -64,6 +64,15 @@ def test_a_header_repeated_at_a_pdf_page_top_is_dropped_and_evidence_names_its_p
     assert (evidence.page, text[evidence.start : evidence.end]) == (2, "La direction B")
 
 
+def test_a_sentence_cut_by_a_pdf_page_break_runs_on_and_each_part_keeps_its_page():
+    page1 = "Le délégant confie au délégataire la gestion des crédits de la"
+    text = page1 + "\n\ndélégation de gestion.\n"
+    doc = Document("t.pdf", text, [PageInfo(1, 0, "text"), PageInfo(2, len(page1) + 2, "text")])
+    assert doc.plain == page1 + " délégation de gestion.\n"
+    assert (evidence_of(doc, "crédits").page, evidence_of(doc, "délégation de").page) == (1, 2)
+    assert evidence_of(doc, "de la délégation").text == "de la\n\ndélégation"
+
+
 def test_a_damaged_label_is_read_mended_and_told_in_french_quoting_the_source():
     doc = Document("t.txt", "Centre fmancier : 0178-CMAR-SSFB\n")
     assert doc.plain.startswith("Centre financier : 0178-CMAR-SSFB")

@@ -154,17 +154,20 @@ def furniture_lines(text: str, lines: list[Line], page_starts: list[int], settin
     counter = compile_pattern(settings["page_counter"])
     counters = {i for i, line in enumerate(lines) if counter.match(line.text)}
     dropped |= counters
-    edges = edge_lines(lines, counters, page_starts, settings["running_reach"])
+    # A PDF's page break: the first line of each page but the first.
+    breaks = {starts[offset] for offset in page_starts if offset > 0 and offset in starts}
+    edges = edge_lines(lines, counters, breaks, settings["running_reach"])
     header = compile_pattern(settings["running_header"])
     headers = [i for i, line in enumerate(lines) if header.match(line.text)]
     dropped |= {i for n, i in enumerate(headers) if n > 0 or i in edges}
+    # The blank line a page break leaves goes like furniture: a sentence or a table it cut runs on.
+    dropped |= {i - 1 for i in breaks if lines[i - 1].blank}
     return dropped | repeated_lines(lines, edges, settings)
 
 
-def edge_lines(lines: list[Line], counters: set[int], page_starts: list[int], reach: int) -> set[int]:
+def edge_lines(lines: list[Line], counters: set[int], breaks: set[int], reach: int) -> set[int]:
     """The lines within `reach` lines of text of a page's edge: a page counter, or a page break
     (the text's own start is no page break: the act's heading is there)."""
-    breaks = {i for i, line in enumerate(lines) if line.start in set(page_starts) and line.start > 0}
     edges: set[int] = set()
     for mark in counters:
         edges |= near_lines(lines, mark, -1, reach) | near_lines(lines, mark, 1, reach)
