@@ -12,7 +12,7 @@ from pathlib import Path
 @dataclass(frozen=True, slots=True)
 class Evidence:
     text: str  # the exact source span
-    start: int  # character offsets in Document.text
+    start: int  # character offsets in Document.text, the source (not in its reading, plain)
     end: int
     page: int | None  # 1-based, for PDFs
 
@@ -35,25 +35,41 @@ class PageInfo:
 
 @dataclass(slots=True)
 class Document:
+    """A file's text as read (the source) and its reading, the text every rule runs on: the
+    source normalised (pipeline/read/normalise.py), markup blanked. Offsets found by rules are
+    offsets of the reading (plain, lower); evidence and pages hold offsets of the source."""
+
     source: str  # file name, as written in fichier_source
-    text: str  # the text as read
+    text: str  # the text as read: the source that evidence quotes
     pages: list[PageInfo] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    plain: str = ""  # text with markup blanked out, same length and offsets
+    plain: str = ""  # the reading: the text normalised, markup blanked out
     lower: str = ""  # plain in lower case, same length and offsets
     scans: dict = field(default_factory=dict)  # page number -> OcrPage, for OCR'd pages
+    origin: list[int] = field(default_factory=list)  # for each offset of plain (and its end), text's
 
     def __post_init__(self) -> None:
+        from pipeline.read.normalise import normalise
+
         controls = len(CONTROL.findall(self.text))
         if controls:
             self.text = CONTROL.sub(" ", self.text)
             self.warnings.append(f"{controls} caractère(s) de contrôle remplacé(s) par des espaces")
-            self.plain = ""
-        if not self.plain:
-            self.plain = blank_markup(self.text)
+        reading = normalise(blank_markup(self.text), [page.start for page in self.pages])
+        self.plain, self.origin = reading.text, reading.origin
+        self.warnings += reading.warnings
         self.lower = lower_in_place(self.plain)
 
+    def source_span(self, start: int, end: int) -> tuple[int, int]:
+        """The offsets in text of what plain holds between start and end."""
+        first = self.origin[start]
+        return first, (self.origin[end - 1] + 1 if end > start else first)
+
     def page_info(self, offset: int) -> PageInfo | None:
+        """The page of an offset of plain."""
+        return self.source_page(self.origin[offset])
+
+    def source_page(self, offset: int) -> PageInfo | None:
         if not self.pages:
             return None
         starts = [page.start for page in self.pages]
@@ -68,7 +84,10 @@ class Document:
         return page.method if page else None
 
     def evidence(self, start: int, end: int) -> Evidence:
-        return Evidence(self.text[start:end], start, end, self.page_at(start))
+        """The evidence of what plain holds between start and end: the source it was read from."""
+        first, last = self.source_span(start, end)
+        page = self.source_page(first)
+        return Evidence(self.text[first:last], first, last, page.number if page else None)
 
 
 @dataclass(frozen=True, slots=True)

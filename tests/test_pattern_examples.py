@@ -14,7 +14,6 @@ from pipeline.extract.checks import failed_checks
 from pipeline.extract.chorus import FIELDS, ocr_digits
 from pipeline.extract.kind import check_convention
 from pipeline.extract.parties import classify_role
-from pipeline.extract.segment import blank_furniture, blank_running_headers, segment
 from pipeline.extract.values import parse_date
 from pipeline.model import Document
 from pipeline.patterns import load_patterns
@@ -99,23 +98,6 @@ def test_acts_example(example):
     assert len(starts) == len(example["acts"])
     heads = [text[: len(expected)] for text, expected in zip(starts, example["acts"], strict=True)]
     assert heads == example["acts"]
-
-
-@pytest.mark.parametrize("example", PATTERNS["document"]["furniture_examples"], ids=lambda e: e["text"][:30])
-def test_furniture_example(patterns, example):
-    doc = Document("test.txt", example["text"])
-    blank_furniture(doc, patterns)
-    assert len(doc.plain) == len(doc.text)
-    assert [line.strip() for line in doc.plain.split("\n")] == example["expect"].split("\n")
-
-
-@pytest.mark.parametrize(
-    "example", PATTERNS["document"]["running_header_examples"], ids=lambda e: e["text"][:30]
-)
-def test_running_header_example(patterns, example):
-    doc = Document("test.txt", example["text"])
-    blank_running_headers(doc, segment(doc, patterns), patterns)
-    assert [line.strip() for line in doc.plain.split("\n")] == example["expect"].split("\n")
 
 
 @pytest.mark.parametrize("example", examples("act"), ids=lambda e: e["text"][:40])

@@ -17,7 +17,7 @@ from conftest import GOLD_DIR, ROOT, SAMPLES
 from test_pdf import errors_of, scorer_f1
 
 from pipeline.batch import Options, run
-from pipeline.model import Limits
+from pipeline.model import Document, Limits
 from pipeline.read.layout import Word, layout
 
 HERE = Path(__file__).resolve().parent
@@ -264,12 +264,14 @@ def test_a_table_row_does_not_absorb_the_next_label():
     ]
 
 
-def test_a_word_hyphenated_at_a_line_end_is_joined():
+def test_a_word_hyphenated_at_a_line_end_is_joined_by_the_normalising_stage():
     words = [
         *words_at(1, ("la", 0), ("gestion", 60), ("des", 220), ("crédits", 300), ("délé-", 480)),
         *words_at(2, ("gation", 0), ("confiée", 140)),
     ]
-    assert layout(words)[0] == "la gestion des crédits délégation confiée\n"
+    text = layout(words)[0]
+    assert text == "la gestion des crédits délé-\ngation confiée\n"
+    assert Document("scan.png", text).plain == "la gestion des crédits délégation confiée\n"
 
 
 def test_each_word_keeps_its_place_in_the_text_and_on_the_page():

@@ -33,8 +33,9 @@ class Acts:
 
 
 def split_acts(doc: Document, patterns: Patterns) -> list[tuple[int, int]]:
-    """The acts of the file, as (start, end) in its text, in order; the whole text when it holds
-    one act (or none that can be told). An act runs to the next one's heading."""
+    """The acts of the file, as (start, end) in its source text (Document.text), in order; the
+    whole text when it holds one act (or none that can be told). An act runs to the next one's
+    heading."""
     titles = title_lines(doc, patterns)
     starts: list[int] = []
     current: Title | None = None
@@ -50,7 +51,7 @@ def split_acts(doc: Document, patterns: Patterns) -> list[tuple[int, int]]:
     if len(starts) < 2:
         return [(0, len(doc.text))]
     # What comes before the first act (a bulletin's cover, its table of contents) is none.
-    bounds = [*starts, len(doc.text)]
+    bounds = [*(doc.origin[start] for start in starts), len(doc.text)]
     return list(zip(bounds, bounds[1:], strict=False))
 
 

@@ -11,12 +11,7 @@ from pipeline.extract.chorus import extract_chorus
 from pipeline.extract.kind import check_convention
 from pipeline.extract.parties import Party, extract_parties, main_parties, weigh_by_role
 from pipeline.extract.products import extract_products
-from pipeline.extract.segment import (
-    blank_furniture,
-    blank_running_headers,
-    looks_truncated,
-    segment,
-)
+from pipeline.extract.segment import looks_truncated, segment
 from pipeline.extract.signature import (
     extract_place_date,
     extract_signatories,
@@ -50,17 +45,15 @@ SCALARS = (
 
 def extract_document(doc: Document, patterns: Patterns, nlp=None) -> dict:
     """The record of one convention; raises NotAConvention for any other text."""
-    blank_furniture(doc, patterns)
     return build_record(doc, patterns, nlp, check_convention(doc, patterns))
 
 
 def build_record(doc: Document, patterns: Patterns, nlp=None, kind: Candidate | None = None) -> dict:
     """`kind`: the decision that the text is a convention, which the act's nature takes when
     it is less certain."""
-    blank_furniture(doc, patterns)
     blocks = segment(doc, patterns)
-    blank_running_headers(doc, blocks, patterns)
-    cut = len(doc.plain.rstrip()) if looks_truncated(doc, blocks, patterns) else None
+    # Where a truncated text stops, in the source's offsets, as evidence's are.
+    cut = doc.origin[len(doc.plain.rstrip())] if looks_truncated(doc, blocks, patterns) else None
     parties = extract_parties(doc, blocks.parties, patterns, cut)
     settle_roles(doc, blocks.signature, patterns, parties, nlp)
     weigh_by_role(parties, patterns)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import regex
 
-from pipeline.model import Document, lower_in_place
+from pipeline.model import Document
 from pipeline.patterns import Patterns
 
 # A word of three letters at least: what a party's block holds besides dirt.
@@ -33,41 +33,6 @@ class Blocks:
     heading_end: int  # where the parties block starts: the act's heading is before
     parties: list[PartyBlock]  # in the order of the text
     signature: Span | None
-
-
-def blank_furniture(doc: Document, patterns: Patterns) -> None:
-    """Blank the web pages' and bulletins' furniture in the plain views, offsets kept."""
-    lines = patterns.folded("document", "furniture_line").finditer("\n" + doc.lower)
-    tokens = patterns.folded("document", "furniture_token").finditer(doc.lower)
-    # Read with a newline in front, a line's match starts one character early, on a newline.
-    blank(doc, [(m.start(), m.end() - 1) for m in lines] + [m.span() for m in tokens])
-
-
-def blank_running_headers(doc: Document, blocks: Blocks, patterns: Patterns) -> None:
-    """Blank the bulletin's running headers that a page break set inside the parties or the
-    signatures, where lines are read as values."""
-    spans = [Span(block.start, block.end) for block in blocks.parties]
-    spans += [blocks.signature] if blocks.signature else []
-    blank(
-        doc,
-        [
-            m.span()
-            for span in spans
-            for m in patterns.finditer(doc, "document", "running_header", start=span.start, end=span.end)
-        ],
-    )
-
-
-def blank(doc: Document, spans: list[tuple[int, int]]) -> None:
-    if not spans:
-        return
-    pieces, position = [], 0
-    for start, end in sorted(spans):
-        start = max(start, position)
-        pieces += [doc.plain[position:start], " " * max(end - start, 0)]
-        position = max(end, position)
-    doc.plain = "".join([*pieces, doc.plain[position:]])
-    doc.lower = lower_in_place(doc.plain)
 
 
 def segment(doc: Document, patterns: Patterns) -> Blocks:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.errors import EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
 from pipeline.model import Document, Limits, PageInfo
+from pipeline.read.normalise import printed_hyphens
 
 if TYPE_CHECKING:
     from pipeline.read.ocr import OcrPage
@@ -333,7 +334,7 @@ def assemble(source: str, pages: list[PageText]) -> Document:
         warnings += page_warnings(number, page)
         if page.ocr is not None:
             scans[number] = page.ocr
-    text = PAGE_BREAK.join(parts)
+    text = printed_hyphens(PAGE_BREAK.join(parts))
     if not text.strip() and any(page.method == "skipped" for page in pages):
         raise NoText("aucun texte lu avant la limite de temps par fichier (--max-seconds)")
     if not text.strip():

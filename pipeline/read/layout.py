@@ -33,7 +33,7 @@ SIDE_REACH = 40
 PARAGRAPH_PITCH = 1.5
 # A speck glued to a line's first word and read as a quote or a dot: "‘Entre :".
 STRAY_MARK = re.compile(r"^[‘'`.,·]+(?=[A-ZÀ-Ý])")
-# A hyphen at a line's end that splits a word: a letter before it, a lower-case letter after.
+# A hyphen at a line's end after a letter: a split word or a compound.
 HYPHENATED = re.compile(r"[^\W\d_]-$")
 
 
@@ -302,12 +302,10 @@ def spaced(words: list[Word]) -> list[Part]:
 
 
 def join(parts: list[Part], line: list[Word]) -> None:
-    """Append a wrapped line to the one above; a word split by a hyphen is made whole."""
-    last = len(parts) - 1
-    if isinstance(parts[last], Word) and HYPHENATED.search(parts[last].text) and line[0].text[:1].islower():
-        parts[last] = replace(parts[last], text=parts[last].text[:-1])
-    else:
-        parts.append(" ")
+    """Append a wrapped line to the one above; after a hyphen the line break stays, for the
+    normalising stage to tell a split word from a compound (pipeline/read/normalise.py)."""
+    last = parts[-1]
+    parts.append("\n" if isinstance(last, Word) and HYPHENATED.search(last.text) else " ")
     parts += spaced(line)
 
 
