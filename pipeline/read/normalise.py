@@ -268,13 +268,15 @@ def wrap_width(lines: list[Line], settings: dict) -> int | None:
         return None
     width = lengths[int(0.9 * (len(lengths) - 1))]
     full = sum(1 for n in lengths if settings["wrap_share"] * width <= n)
-    return width if full >= settings["wrap_lines"] else None
+    return width if full >= settings["wrap_lines"] and width >= settings["wrap_min_width"] else None
 
 
 def joined(line: str, after: str, width: int | None, settings: dict) -> bool:
     columns = compile_pattern(settings["column_gap"])
     kept = compile_pattern(settings["kept_line"])
     if columns.search(line) or columns.search(after) or kept.match(line) or kept.match(after):
+        return False
+    if compile_pattern(settings["parties_line"]).match(after):
         return False
     if compile_pattern(settings["line_start"]).match(after):
         return False
