@@ -7,7 +7,6 @@ import re
 from collections import Counter
 
 from pipeline.extract.names import clean
-from pipeline.extract.wrapped import unwrapped
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
 
@@ -54,14 +53,10 @@ FORMATS = {
 
 
 def extract_chorus(doc: Document, patterns: Patterns) -> dict[str, Candidate]:
-    """Each code as printed; one the text gives nowhere else is looked for again in its prose
-    read unwrapped (a label or a libellé a line break or a cut word split)."""
-    found, prose = {}, None
+    """Each code as printed."""
+    found = {}
     for name in FIELDS:
         candidate = extract_code(doc, patterns, name)
-        if candidate is None:
-            prose = prose or unwrapped(doc)
-            candidate = extract_code(prose, patterns, name)
         if candidate:
             found[name] = candidate
     derive_programme(doc, found, patterns)

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import date
 
 from pipeline.extract.values import iso_duration, parse_count, parse_date
-from pipeline.extract.wrapped import unwrapped
 from pipeline.model import Candidate, Document
 from pipeline.patterns import Patterns
 
@@ -17,14 +16,11 @@ def extract_terms(
     doc: Document, patterns: Patterns, signed: date | None, end: int | None = None
 ) -> dict[str, Candidate]:
     """The terms, read in the articles, up to `end` where the signature block starts; a term
-    they do not state is looked for in their prose read unwrapped (a sentence a line break
-    split), then after them (annexes, or pages out of order), with less confidence."""
-    found, prose = {}, None
+    they do not state is looked for after them (annexes, or pages out of order), with less
+    confidence."""
+    found = {}
     for name in FIELDS:
         candidate = first_rule(doc, patterns, name, signed, 0, end)
-        if candidate is None:
-            prose = prose or unwrapped(doc)
-            candidate = first_rule(prose, patterns, name, signed, 0, end)
         if candidate is None and end is not None:
             candidate = first_rule(doc, patterns, name, signed, end, None)
             candidate = candidate and replace(candidate, confidence=candidate.confidence * 0.8)

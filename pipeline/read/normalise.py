@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import regex
 import yaml
@@ -207,10 +207,13 @@ def repeated_lines(lines: list[Line], edges: set[int], settings: dict) -> set[in
 
 def hyphen_edits(text: str, settings: dict) -> list[Edit]:
     """A word split by a hyphen at a line's end made whole; a compound keeps its hyphen."""
+    matches = list(re.finditer(r"([^\W\d_]+)-[ \t]*\n[ \t]*([^\W\d_]+)", text))
+    if not matches:
+        return []
     written = words_written(text)
     columns = compile_pattern(settings["column_gap"])
     edits = []
-    for match in re.finditer(r"([^\W\d_]+)-[ \t]*\n[ \t]*([^\W\d_]+)", text):
+    for match in matches:
         line_start, line_end = text.rfind("\n", 0, match.start()) + 1, text.find("\n", match.end())
         if columns.search(text, line_start, len(text) if line_end < 0 else line_end):
             continue
@@ -346,20 +349,28 @@ def label_edits(text: str, settings: dict, warnings: list[str]) -> list[Edit]:
     return edits
 
 
-def label_readings(written: set[str], settings: dict) -> dict[str, set[str]]:
+def label_readings(written: set[str], settings: dict) -> dict[str, frozenset[str]]:
     """For each word of the text (lower case), the label words it reads as: itself, its plain
     letters (no accents), or a label word it nearly spells when it is no word in its own right."""
-    vocabulary = {word for label in settings["labels"] for word in label}
-    known = vocabulary | {w.translate(ACCENTS) for w in vocabulary} | set(settings["label_known"])
-    return {
-        word: {
-            right
-            for right in vocabulary
-            if word in (right, right.translate(ACCENTS))
-            or (word not in known and near(word, right, settings["label_errors"]))
-        }
-        for word in written
-    }
+    key = (
+        tuple(tuple(label) for label in settings["labels"]),
+        tuple(settings["label_known"]),
+        tuple((limit["words"], limit["errors"]) for limit in settings["label_errors"]),
+    )
+    return {word: word_readings(word, key) for word in written}
+
+
+@lru_cache(maxsize=200_000)
+def word_readings(word: str, key: tuple) -> frozenset[str]:
+    """label_readings for one word, worked out once per process: texts share most words."""
+    labels, known_words, limits = key
+    vocabulary = {right for label in labels for right in label}
+    known = vocabulary | {right.translate(ACCENTS) for right in vocabulary} | set(known_words)
+    return frozenset(
+        right
+        for right in vocabulary
+        if word in (right, right.translate(ACCENTS)) or (word not in known and near(word, right, limits))
+    )
 
 
 def spelled(text: str, phrase: list, label: list[str], readings: dict[str, set[str]]) -> bool:
@@ -378,8 +389,8 @@ def spelled(text: str, phrase: list, label: list[str], readings: dict[str, set[s
     )
 
 
-def near(written: str, right: str, limits: list[dict]) -> bool:
-    errors = max((limit["errors"] for limit in limits if len(right) >= limit["words"]), default=0)
+def near(written: str, right: str, limits: tuple) -> bool:
+    errors = max((errors for letters, errors in limits if len(right) >= letters), default=0)
     if not errors or abs(len(written) - len(right)) > errors:
         return False
     return fuzzy(right, errors).fullmatch(written) is not None
