@@ -13,7 +13,8 @@ from reportlab.pdfgen import canvas
 
 from bench.synth import make_pdf, paginate, scan_image, scanned_pdf, text_pdf
 from pipeline.batch import Options, run
-from pipeline.read import Limits
+from pipeline.read import Limits, read_file
+from pipeline.read.pdf import open_pdf, page_layer
 
 QUICK = Options(jobs=1, use_spacy=False)
 
@@ -103,6 +104,89 @@ def test_multipage_tiff_scan_is_read(tmp_path):
     run([tmp_path / "scan.tif"], tmp_path / "out", QUICK)
     record = json.loads((tmp_path / "out" / "conventions.json").read_text())[0]
     assert (record["centre_financier"], record["montant_total"]) == ("0103-CEFP-C003", 100000)
+
+
+def pdf_of_pages(path, pages) -> None:
+    """A PDF whose pages are drawn by the given functions of a reportlab canvas."""
+    pdf = canvas.Canvas(str(path))
+    for draw in pages:
+        draw(pdf)
+        pdf.showPage()
+    pdf.save()
+
+
+def text_lines(*lines: str):
+    def draw(pdf) -> None:
+        for number, line in enumerate(lines):
+            pdf.drawString(72, 760 - 14 * number, line)
+
+    return draw
+
+
+def picture(left: float, bottom: float, width: float, height: float, words: str = ""):
+    """An image of grey paper (with words printed in it, when given) placed on the page."""
+    from PIL import Image, ImageDraw
+    from reportlab.lib.utils import ImageReader
+
+    image = Image.new("L", (round(width * 300 / 72), round(height * 300 / 72)), 235)
+    ImageDraw.Draw(image).text((40, 40), words, fill=0)
+
+    def draw(pdf) -> None:
+        pdf.drawImage(ImageReader(image), left, bottom, width, height)
+
+    return draw
+
+
+def both(*draws):
+    def draw(pdf) -> None:
+        for step in draws:
+            step(pdf)
+
+    return draw
+
+
+def layers_of(path) -> list:
+    pdf = open_pdf(path)
+    try:
+        return [page_layer(pdf[i]) for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+BODY = [f"Article {n} : le délégataire exécute les dépenses pour le compte du délégant." for n in range(30)]
+
+
+def test_a_short_text_page_is_read_from_its_text_layer_not_by_ocr(tmp_path):
+    pdf_of_pages(tmp_path / "court.pdf", [text_lines(*BODY), text_lines("Référence interne : 1")])
+    doc = read_file(tmp_path / "court.pdf", Limits())
+    assert [page.method for page in doc.pages] == ["text", "text"]
+    assert doc.text.endswith("Référence interne : 1")
+    assert doc.scans == {}
+
+
+def test_each_page_is_read_the_way_its_content_asks(tmp_path):
+    width, height = 595.27, 841.89  # reportlab's default page, A4
+    signature = picture(300, 100, 160, 60)
+    scan = picture(0, 0, width, height, "Convention de délégation de gestion")
+    pdf_of_pages(
+        tmp_path / "pages.pdf",
+        [
+            both(text_lines(*BODY[:3]), signature),  # a text page signed with a scanned signature
+            scan,  # a scanned page
+            both(scan, text_lines("Reçu le 3 mars 2021")),  # a scan with a note typed over it
+            lambda pdf: None,  # a blank page
+        ],
+    )
+    assert [layer.ocr for layer in layers_of(tmp_path / "pages.pdf")] == [False, True, True, False]
+
+
+@pytest.mark.ocr
+def test_an_image_only_page_is_read_by_ocr_and_the_text_pages_beside_it_are_not(tmp_path):
+    scan = picture(0, 0, 595.27, 841.89, "Convention de délégation de gestion")
+    pdf_of_pages(tmp_path / "mixte.pdf", [text_lines(*BODY), scan, text_lines("Page 3")])
+    doc = read_file(tmp_path / "mixte.pdf", Limits(ocr_workers=1))
+    assert [page.method for page in doc.pages] == ["text", "ocr", "text"]
+    assert list(doc.scans) == [2]
 
 
 def errors_of(outdir):

@@ -21,8 +21,6 @@ TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES | IMAGE_SUFFIXES
-# A PDF page with fewer characters than this in its text layer is a scan, read by OCR.
-MIN_PAGE_CHARS = 40
 # Pages whose OCR confidence (0..100) is below this are flagged for review.
 LOW_OCR_CONFIDENCE = 60
 PAGE_BREAK = "\n\n"
@@ -46,6 +44,7 @@ class PageText:
     method: str
     confidence: float | None = None
     ocr: OcrPage | None = None  # for OCR'd pages: word boxes and a preview of the page
+    scan: bool = False  # a PDF page whose words are in its images, to be read by OCR
 
 
 def read_file(path: Path, limits: Limits = Limits()) -> Document:
@@ -156,10 +155,10 @@ def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
 
 
 def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
-    """Each page's text layer; scanned pages have little or none (see scanned_pages)."""
+    """Each page's text layer, the pages to read by OCR marked (see pdf.page_layer)."""
     import pypdfium2
 
-    from pipeline.read.pdf import broken, open_pdf, page_text
+    from pipeline.read.pdf import broken, open_pdf, page_layer
 
     pdf = open_pdf(path)
     try:
@@ -168,7 +167,8 @@ def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
             raise TooLarge(
                 f"PDF de {count} pages, au-delà de la limite de {limits.max_pages} pages (--max-pages)"
             )
-        return [PageText(page_text(pdf[i]), "text") for i in range(count)]
+        layers = [page_layer(pdf[i]) for i in range(count)]
+        return [PageText(layer.text, "text", scan=layer.ocr) for layer in layers]
     except pypdfium2.PdfiumError as error:
         raise broken(error) from error
     finally:
@@ -177,7 +177,7 @@ def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
 
 def scanned_pages(pages: list[PageText]) -> list[int]:
     """The indexes of the pages to read by OCR."""
-    return [i for i, page in enumerate(pages) if len(page.text.strip()) < MIN_PAGE_CHARS]
+    return [i for i, page in enumerate(pages) if page.scan]
 
 
 def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: float) -> list[PageText]:
