@@ -7,7 +7,7 @@ import json
 import os
 import stat
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,9 @@ from pipeline.model import Options, Outcome
 from pipeline.outdir import OutputFolder
 from pipeline.patterns import Patterns, load_patterns
 from pipeline.read import SUFFIXES
+
+# The package check and the workbook run beside the review in at most this many processes.
+SIDE_PROCESSES = 2
 
 
 @dataclass(slots=True)
@@ -135,7 +138,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     files, skipped = collect(paths)
     correction_files = find_corrections(paths, options.corrections)
     corrections = [c for path in correction_files for c in read_corrections(path)]
-    with OutputFolder(outdir) as output:
+    with OutputFolder(outdir) as output, Beside(options, len(files)) as beside:
         location = options.cache or outdir / ".cache"
         cache = Cache(location, settings(options)) if options.use_cache else None
         keys = content_keys(files, cache)
@@ -143,6 +146,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
         if run_key and (last := cache.last_run(run_key, outdir)):
             records = json.loads((outdir / "conventions.json").read_text(encoding="utf-8"))
             return Summary(records, last["errors"], notices=last["notices"])
+        beside.start()
         patterns = load_patterns()
         results = read_all(files, keys, cache, options, patterns)
         summary = summarise([results[path] for path in files])
@@ -156,7 +160,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
         for record in summary.records:
             apply_checks(record, review)
             drop_answered(record, review)
-        written = publishable(summary, output.building(), review, options.jobs or os.cpu_count() or 1)
+        written = publishable(summary, output.building(), review, beside.executor())
         output.commit(written)
     if run_key:
         outputs = [outdir / path.name for path in written]
@@ -238,11 +242,10 @@ def summarise(results: list[Outcome]) -> Summary:
     return summary
 
 
-def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> list[Path]:
+def publishable(summary: Summary, outdir: Path, review: dict, side: Executor | None = None) -> list[Path]:
     """Write the dataset and its package, check them with frictionless (what the check finds
-    becomes warnings on the records concerned), then what the officer reviews; with more than
-    one job, the check and the workbook are done in processes of their own meanwhile.
-    Returns the files written."""
+    becomes warnings on the records concerned), then what the officer reviews; the check and
+    the workbook go to `side` (else are done here) meanwhile. Returns the files written."""
     records, errors = summary.records, summary.errors
 
     def review_files(reviewed: list) -> list[Path]:
@@ -250,13 +253,13 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
         return write_review(reviewed, summary.excerpts, review, outdir, *extras)
 
     reviewed = reviewed_fields(records, review)
-    with side_pool() if jobs > 1 else Inline() as side:
-        book = side.submit(workbook_bytes, reviewed, review)
-        outputs = write_dataset(records, errors, outdir)
-        outputs += write_package(outdir, [r["fichier_source"] for r in records])
-        checked = side.submit(validate_package, outdir / "datapackage.json")
-        outputs += review_files(reviewed)
-        problems, content = checked.result(), book.result()
+    side = side or Inline()
+    book = side.submit(workbook_bytes, reviewed, review)
+    outputs = write_dataset(records, errors, outdir)
+    outputs += write_package(outdir, [r["fichier_source"] for r in records])
+    checked = side.submit(validate_package, outdir / "datapackage.json")
+    outputs += review_files(reviewed)
+    problems, content = checked.result(), book.result()
     if problems:
         validation_warnings(records, problems)
         write_dataset(records, errors, outdir)
@@ -268,10 +271,54 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
     return outputs
 
 
-def side_pool() -> ProcessPoolExecutor:
+def side_processes(options: Options, files: int, cores: int) -> int:
+    """How many processes may check the package and build the workbook while the files are
+    read: the cores the reading leaves free, none when every core reads files."""
+    reading = 1 if options.cluster else min(options.jobs or cores, max(1, files))
+    return max(0, min(SIDE_PROCESSES, cores - reading))
+
+
+class Beside:
+    """The processes that check the package and build the workbook beside the review. Started
+    while the files are read only on the cores the reading leaves free (they load their
+    libraries meanwhile); otherwise once the reading is done, on the cores beside this one."""
+
+    def __init__(self, options: Options, files: int):
+        self.cores = os.cpu_count() or 1
+        self.free = side_processes(options, files, self.cores)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Beside:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool:
+            self.pool.shutdown(cancel_futures=True)
+
+    def start(self) -> None:
+        if self.free:
+            self.pool = side_pool(self.free)
+            self.pool.submit(int)  # its processes start now
+
+    def executor(self) -> Executor:
+        if self.pool is None and self.cores > 1:
+            self.pool = side_pool(min(SIDE_PROCESSES, self.cores - 1))
+        return self.pool or Inline()
+
+
+def side_pool(processes: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(processes, initializer=start_side, initargs=(os.getpid(),))
+
+
+def start_side(parent: int) -> None:
+    """A process beside the run: it dies with it, and loads the check's and the workbook's
+    libraries before it is given their work."""
     from pipeline.worker import die_with
 
-    return ProcessPoolExecutor(2, initializer=die_with, initargs=(os.getpid(),))
+    die_with(parent)
+    import frictionless  # noqa: F401
+
+    import pipeline.dataset.workbook  # noqa: F401
 
 
 def workbook_bytes(reviewed: list[tuple[dict, list]], review: dict) -> bytes:
