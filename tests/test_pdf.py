@@ -74,6 +74,7 @@ def test_evidence_names_the_page_the_value_is_printed_on(text_pdfs):
             assert evidence["page"] in printed, (record["fichier_source"], field)
 
 
+@pytest.mark.ocr
 def test_scanned_pdfs_score_at_least_090(tmp_path):
     for sample in SAMPLES:
         scanned_pdf(sample.read_text(encoding="utf-8"), tmp_path / f"{sample.stem}.pdf")
@@ -84,6 +85,7 @@ def test_scanned_pdfs_score_at_least_090(tmp_path):
     assert scorer_f1(tmp_path / "out" / "conventions.json", tmp_path) >= 0.90
 
 
+@pytest.mark.ocr
 def test_mixed_pdf_is_read_page_by_page(tmp_path):
     text = SAMPLES[3].read_text(encoding="utf-8")
     make_pdf(text, tmp_path / "mixte.pdf", scanned=lambda number: number % 2 == 0)
@@ -94,6 +96,7 @@ def test_mixed_pdf_is_read_page_by_page(tmp_path):
     assert record["centre_financier"] == "0103-CEFP-C003"
 
 
+@pytest.mark.ocr
 def test_multipage_tiff_scan_is_read(tmp_path):
     import random
 
@@ -225,6 +228,7 @@ def test_bad_pdfs_each_give_one_error_line_and_the_batch_goes_on(tmp_path):
     assert [r["fichier_source"] for r in summary.records] == ["bon.pdf"]
 
 
+@pytest.mark.ocr
 def test_image_of_noise_gives_an_error_not_a_record(tmp_path):
     import random
 

@@ -55,12 +55,14 @@ def test_each_example_file_is_valid_for_frictionless(table):
     assert frictionless_errors(folder / "exemple-valide.csv", folder / "schema.json") == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", TABLES)
 def test_each_example_file_is_valid_for_validata(table):
     folder = SCHEMA_DIR / table
     assert validata_errors(folder / "exemple-valide.csv", folder / "schema.json") == []
 
 
+@pytest.mark.slow
 def test_validata_reports_a_value_that_breaks_a_constraint(tmp_path):
     row = examples("conventions") | {"centre_financier": "UO 148"}
     write_rows(tmp_path / "conventions.csv", "conventions", [row])
