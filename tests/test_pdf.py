@@ -180,7 +180,9 @@ def test_each_page_is_read_the_way_its_content_asks(tmp_path):
             lambda pdf: None,  # a blank page
         ],
     )
-    assert [layer.ocr for layer in layers_of(tmp_path / "pages.pdf")] == [False, True, True, False]
+    layers = layers_of(tmp_path / "pages.pdf")
+    assert [layer.ocr for layer in layers] == [False, True, True, False]
+    assert layers[0].blocks == ()  # a signature is no block of print to read
 
 
 @pytest.mark.ocr
@@ -190,6 +192,37 @@ def test_an_image_only_page_is_read_by_ocr_and_the_text_pages_beside_it_are_not(
     doc = read_file(tmp_path / "mixte.pdf", Limits(ocr_workers=1))
     assert [page.method for page in doc.pages] == ["text", "ocr", "text"]
     assert list(doc.scans) == [2]
+
+
+def print_block(left: float, bottom: float, lines: list[str]):
+    """An image of printed lines, at 300 dpi, placed on the page (a pasted signature block)."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.utils import ImageReader
+
+    from bench.synth import FONT_FILE
+
+    image = Image.new("L", (1600, 90 * len(lines) + 60), 255)
+    font = ImageFont.truetype(FONT_FILE, 46)
+    for number, line in enumerate(lines):
+        ImageDraw.Draw(image).text((30, 30 + 90 * number), line, font=font, fill=0)
+
+    def draw(pdf) -> None:
+        pdf.drawImage(ImageReader(image), left, bottom, image.width * 72 / 300, image.height * 72 / 300)
+
+    return draw
+
+
+@pytest.mark.ocr
+def test_a_block_of_print_pasted_as_an_image_on_a_text_page_is_read_in_its_place(tmp_path):
+    block = print_block(72, 600, ["Fait à Paris, le 12 mars 2021", "Le directeur du budget"])
+    text = text_lines("Article 9 : la convention prend effet à sa signature.")
+    after = text_lines(*[""] * 15, "Annexe : tableau des crédits")  # below the block
+    pdf_of_pages(tmp_path / "signe.pdf", [both(text, block, after)])
+    doc = read_file(tmp_path / "signe.pdf", Limits(ocr_workers=1))
+    assert [page.method for page in doc.pages] == ["text"]
+    lines = [line for line in doc.text.splitlines() if line.strip()]
+    assert lines[0].startswith("Article 9") and lines[-1] == "Annexe : tableau des crédits"
+    assert "Fait à Paris, le 12 mars 2021" in doc.text
 
 
 def errors_of(outdir):

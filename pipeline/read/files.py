@@ -160,6 +160,7 @@ def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
 
     from pipeline.read.pdf import broken, open_pdf, page_layer
 
+    deadline = time.monotonic() + limits.max_seconds
     pdf = open_pdf(path)
     try:
         count = len(pdf)
@@ -167,12 +168,25 @@ def pdf_text_layers(path: Path, limits: Limits) -> list[PageText]:
             raise TooLarge(
                 f"PDF de {count} pages, au-delà de la limite de {limits.max_pages} pages (--max-pages)"
             )
-        layers = [page_layer(pdf[i]) for i in range(count)]
-        return [PageText(layer.text, "text", scan=layer.ocr) for layer in layers]
+        pages = []
+        for i in range(count):
+            layer = page_layer(pdf[i])
+            text = with_blocks(pdf[i], layer, limits, deadline) if layer.blocks else layer.text
+            pages.append(PageText(text, "text", scan=layer.ocr))
+        return pages
     except pypdfium2.PdfiumError as error:
         raise broken(error) from error
     finally:
         pdf.close()
+
+
+def with_blocks(page, layer, limits: Limits, deadline: float) -> str:
+    """A text page's text with its images of print read by OCR, each in its place."""
+    from pipeline.read.pdf import block_image, text_with_blocks
+
+    images = [block_image(page, box, limits.dpi, limits.max_pixels) for box in layer.blocks]
+    read = [result.text.strip() for result in ocr_results(images, limits, deadline)]
+    return text_with_blocks(page, [(box, text) for box, text in zip(layer.blocks, read, strict=True) if text])
 
 
 def scanned_pages(pages: list[PageText]) -> list[int]:

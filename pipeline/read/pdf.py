@@ -36,6 +36,11 @@ VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿæœAEIOUYÀÂÄÉÈÊË
 # Over a scan of the whole page, a text layer is the scan's own reading (a scanner's OCR layer)
 # when its lines span this share of the page's height; less is a few words written over it.
 LAYER_SPREAD = 0.3
+# On a text page, an image no text runs over is read by OCR when it is as large as a pasted
+# block of print (a scanned signature block, an annex table): this share of the page's width and
+# this many points tall. A signature or a stamp, smaller, holds no words a record needs.
+BLOCK_WIDTH = 0.4
+BLOCK_HEIGHT = 40.0
 # What PDFium's error codes mean, said to the user.
 PDFIUM_ERRORS = {
     pdfium_c.FPDF_ERR_FILE: "le fichier n'a pas pu être ouvert",
@@ -89,6 +94,7 @@ def broken(error: Exception) -> BrokenPdf:
 class Layer:
     text: str  # the text layer, in reading order
     ocr: bool  # the page's words are in its images or drawings, to be read by OCR
+    blocks: tuple[Box, ...] = ()  # on a text page, the images of print to read by OCR
 
 
 def page_layer(page: pypdfium2.PdfPage) -> Layer:
@@ -106,7 +112,9 @@ def page_layer(page: pypdfium2.PdfPage) -> Layer:
     images = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))
     if readable(text):
         spread = (max(b.top for b in runs) - min(b.bottom for b in runs)) / height if runs else 0.0
-        return Layer(text, image_cover(page, images) >= SCAN_COVER and spread < LAYER_SPREAD)
+        if image_cover(page, images) >= SCAN_COVER and spread < LAYER_SPREAD:
+            return Layer(text, True)
+        return Layer(text, False, print_blocks(page, images, runs))
     if text.strip() or images:
         return Layer(text, True)
     drawn = next(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH]), None)
@@ -124,6 +132,28 @@ def readable(text: str) -> bool:
     return good >= READABLE_CHARS * len(chars) and vowelled >= WORDLIKE * len(words)
 
 
+def print_blocks(page: pypdfium2.PdfPage, images: list, runs: list[Box]) -> tuple[Box, ...]:
+    """The images of a text page large enough to hold lines of print, with no text over them."""
+    width = page.get_width()
+    blocks = []
+    for image in images:
+        box = Box(*image.get_bounds())
+        if box.right - box.left < BLOCK_WIDTH * width or box.top - box.bottom < BLOCK_HEIGHT:
+            continue
+        if not any(run.centre_in(box) for run in runs):
+            blocks.append(box)
+    return tuple(blocks)
+
+
+def block_image(page: pypdfium2.PdfPage, box: Box, dpi: int, max_pixels: int) -> PageImage:
+    """A block of the page rendered on its own, within the pixel limit."""
+    width, height = page.get_size()
+    area = (box.right - box.left) / 72 * (box.top - box.bottom) / 72
+    fitted = max(MIN_DPI, min(dpi, int(math.sqrt(max_pixels / area))))
+    crop = (box.left, box.bottom, width - box.right, height - box.top)
+    return PageImage(page.render(scale=fitted / 72, crop=crop, grayscale=True).to_pil(), fitted)
+
+
 def image_cover(page: pypdfium2.PdfPage, images: list) -> float:
     """The share of the page's area under at least one image."""
     if not images:
@@ -138,8 +168,23 @@ def image_cover(page: pypdfium2.PdfPage, images: list) -> float:
     return float(grid.mean())
 
 
-def page_text(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage, runs: list[Box]) -> str:
-    """The page's text in reading order, its ruled tables as tab-separated rows."""
+def text_with_blocks(page: pypdfium2.PdfPage, blocks: list[tuple[Box, str]]) -> str:
+    """The page's text with the text read in its blocks of print, each in its place."""
+    height = page.get_height()
+    textpage = page.get_textpage()
+    try:
+        runs = [Box(*textpage.get_rect(i)) for i in range(textpage.count_rects())]
+        extra = tuple(Item(height - box.top, text) for box, text in blocks)
+        return page_text(page, textpage, runs, extra)
+    finally:
+        textpage.close()
+
+
+def page_text(
+    page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage, runs: list[Box], extra: tuple[Item, ...] = ()
+) -> str:
+    """The page's text in reading order, its ruled tables as tab-separated rows, `extra` items
+    put among its lines."""
     height = page.get_height()
     tables = [table for table in find_tables(page) if table.rows]
     outside = [box for box in runs if not any(box.centre_in(table.box) for table in tables)]
@@ -148,6 +193,7 @@ def page_text(page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage, runs: li
     for table in tables:
         rows = table.cell_texts(textpage)
         items.append(Item(height - table.box.top, "\n".join("\t".join(row) for row in rows)))
+    items.extend(extra)
     items.sort(key=lambda item: item.top)
     return join_wrapped(items)
 
