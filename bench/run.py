@@ -116,9 +116,10 @@ def run_bench(samples: list[Path], workdir: Path, count: int = 1000) -> str:
     one = timed(extract_command(folder, workdir / "one", "-j", "1", "--no-cache"))
     two = timed(extract_command(folder, workdir / "two", "-j", "2", "--no-cache"))
     cores = os.cpu_count() or 1
-    every = two
+    every, every_dir = two, workdir / "two"
     if cores > 2:
-        every = timed(extract_command(folder, workdir / "all", "-j", str(cores), "--no-cache"))
+        every_dir = workdir / "all"
+        every = timed(extract_command(folder, every_dir, "-j", str(cores), "--no-cache"))
     timed(extract_command(folder, workdir / "cached", "-j", str(cores)))
     cached = timed(extract_command(folder, workdir / "cached", "-j", str(cores)))
     scanned_pdf(texts[-1], workdir / "scan.pdf")
@@ -156,7 +157,7 @@ def run_bench(samples: list[Path], workdir: Path, count: int = 1000) -> str:
         ("OCR pages per second", f"{ocr_rate:.2f}", f"{ocr_pages} pages at 300 dpi, {cores} in parallel"),
         *scheduled,
         *profile_rows(workdir / "profiles", cores),
-        review_row(workdir / "all" / "review.html", count),
+        review_row(every_dir / "review.html", count),
     ]
     table = "\n".join(f"| {name} | {value} | {note} |" for name, value, note in rows)
     return (
