@@ -271,21 +271,27 @@ def publishable(summary: Summary, outdir: Path, review: dict, side: Executor | N
     return outputs
 
 
+def reading_jobs(options: Options, files: int, cores: int) -> int:
+    return 1 if options.cluster else min(options.jobs or cores, max(1, files))
+
+
 def side_processes(options: Options, files: int, cores: int) -> int:
     """How many processes may check the package and build the workbook while the files are
-    read: the cores the reading leaves free, none when every core reads files."""
-    reading = 1 if options.cluster else min(options.jobs or cores, max(1, files))
-    return max(0, min(SIDE_PROCESSES, cores - reading))
+    read: the cores the reading leaves free, none when every core reads files. A run of one
+    job stays in one process (measured: a process beside it cost more than it saved)."""
+    jobs = reading_jobs(options, files, cores)
+    return 0 if jobs <= 1 else max(0, min(SIDE_PROCESSES, cores - jobs))
 
 
 class Beside:
     """The processes that check the package and build the workbook beside the review. Started
-    while the files are read only on the cores the reading leaves free (they load their
-    libraries meanwhile); otherwise once the reading is done, on the cores beside this one."""
+    while the files are read only on the cores the reading leaves free (they load openpyxl
+    meanwhile); otherwise once the reading is done, when its workers have left."""
 
     def __init__(self, options: Options, files: int):
-        self.cores = os.cpu_count() or 1
-        self.free = side_processes(options, files, self.cores)
+        cores = os.cpu_count() or 1
+        self.later = reading_jobs(options, files, cores) > 1 or bool(options.cluster)
+        self.free = side_processes(options, files, cores)
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Beside:
@@ -297,28 +303,27 @@ class Beside:
 
     def start(self) -> None:
         if self.free:
-            self.pool = side_pool(self.free)
+            self.pool = side_pool(self.free, early=True)
             self.pool.submit(int)  # its processes start now
 
     def executor(self) -> Executor:
-        if self.pool is None and self.cores > 1:
-            self.pool = side_pool(min(SIDE_PROCESSES, self.cores - 1))
+        if self.pool is None and self.later:
+            self.pool = side_pool(SIDE_PROCESSES, early=False)
         return self.pool or Inline()
 
 
-def side_pool(processes: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(processes, initializer=start_side, initargs=(os.getpid(),))
+def side_pool(processes: int, early: bool) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(processes, initializer=start_side, initargs=(os.getpid(), early))
 
 
-def start_side(parent: int) -> None:
-    """A process beside the run: it dies with it, and loads the check's and the workbook's
-    libraries before it is given their work."""
+def start_side(parent: int, early: bool) -> None:
+    """A process beside the run: it dies with it; started early, it loads the workbook's library
+    while the files are read (the check's loads only when its result is not cached already)."""
     from pipeline.worker import die_with
 
     die_with(parent)
-    import frictionless  # noqa: F401
-
-    import pipeline.dataset.workbook  # noqa: F401
+    if early:
+        import pipeline.dataset.workbook  # noqa: F401
 
 
 def workbook_bytes(reviewed: list[tuple[dict, list]], review: dict) -> bytes:

@@ -390,9 +390,10 @@ def test_control_characters_in_a_text_become_spaces_and_a_warning(tmp_path):
     [
         (2, 100, 2, 0),  # every core reads files: the check and the workbook wait
         (0, 100, 4, 0),  # 0 jobs: all the cores
-        (1, 100, 2, 1),
         (2, 100, 8, 2),
-        (4, 1, 4, 2),  # one file is read by one process
+        (3, 100, 4, 1),
+        (1, 100, 2, 0),  # one job: the run stays in one process
+        (4, 1, 4, 0),  # one file is read by one process
     ],
 )
 def test_the_check_and_workbook_start_early_only_on_cores_the_reading_leaves_free(jobs, files, cores, side):
