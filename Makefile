@@ -10,7 +10,7 @@ INPUT ?= samples
 OUTPUT ?= outputs
 ARGS ?=
 
-.PHONY: extract test review lint bench publish docs system-deps clean
+.PHONY: extract test test-quick review lint bench publish docs system-deps clean
 
 extract: $(STAMP) system-deps
 	$(VENV)/bin/conventions-extract extract $(INPUT) -o $(OUTPUT) $(ARGS)
@@ -18,6 +18,11 @@ extract: $(STAMP) system-deps
 test: $(DEV_STAMP) $(VALIDATA)
 	@bash scripts/system-deps.sh test
 	$(PY) -m pytest -q $(ARGS)
+
+# Everything but OCR, Chromium, property runs, runs killed midway, clusters, validata and
+# LibreOffice: a minute or so.
+test-quick: $(DEV_STAMP)
+	$(PY) -m pytest -q -m "not ocr and not browser and not slow" $(ARGS)
 
 review: $(DEV_STAMP) extract
 	@bash scripts/system-deps.sh test

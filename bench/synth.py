@@ -87,9 +87,14 @@ def paginate(text: str) -> list[Page]:
     return pages
 
 
-def make_pdf(text: str, path: Path, scanned: Callable[[int], bool] = lambda number: False) -> list[Page]:
-    """A PDF of the text; the pages for which `scanned(number)` holds are images only."""
+def make_pdf(
+    text: str, path: Path, scanned: Callable[[int], bool] = lambda number: False, tail: str = ""
+) -> list[Page]:
+    """A PDF of the text; the pages for which `scanned(number)` holds are images only; `tail`, a
+    line alone on a last page of its own ("Référence interne : 12")."""
     pages = paginate(text)
+    if tail:
+        pages.append(Page([(MARGIN, Row([[tail]], LEADING))], [tail]))
     rng = random.Random(len(text))
     pdf = canvas.Canvas(str(path), pagesize=A4)
     for number, page in enumerate(pages, start=1):
@@ -103,8 +108,8 @@ def make_pdf(text: str, path: Path, scanned: Callable[[int], bool] = lambda numb
     return pages
 
 
-def text_pdf(text: str, path: Path) -> list[Page]:
-    return make_pdf(text, path)
+def text_pdf(text: str, path: Path, tail: str = "") -> list[Page]:
+    return make_pdf(text, path, tail=tail)
 
 
 def scanned_pdf(text: str, path: Path) -> list[Page]:

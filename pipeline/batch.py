@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import json
 import os
 import stat
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +36,9 @@ from pipeline.read.files import shown
 
 # The longest path the system opens, in bytes: a file past it is reported, not silently left.
 PATH_MAX = os.pathconf("/", "PC_PATH_MAX")
+
+# The package check and the workbook run beside the review in at most this many processes.
+SIDE_PROCESSES = 2
 
 
 @dataclass(slots=True)
@@ -249,7 +251,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
     corrections = [c for path in correction_files for c in read_corrections(path)]
     urls = read_sources(options.sources) if options.sources else {}
     inputs = [*correction_files, *([options.sources] if options.sources else [])]
-    with OutputFolder(outdir) as output:
+    with OutputFolder(outdir) as output, Beside(options, len(files)) as beside:
         location = options.cache or outdir / ".cache"
         cache = Cache(location, settings(options)) if options.use_cache else None
         keys = content_keys(files, cache)
@@ -257,6 +259,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
         if run_key and (last := cache.last_run(run_key, outdir)):
             records = Written(outdir / "conventions.json", last.get("records"))
             return Summary(records, last["errors"], notices=last["notices"], paths=last.get("paths", {}))
+        beside.start()
         patterns = load_patterns()
         review = patterns["review"]
         read, records = Spool(*output.scratch()), Spool(*output.scratch())
@@ -268,7 +271,7 @@ def run(paths: list[Path], outdir: Path, options: Options = Options()) -> Summar
             if not len(records) and output.has_dataset():
                 summary.kept, summary.spool = True, None
                 return summary
-            written = publishable(summary, output.building(), review, options.jobs or os.cpu_count() or 1)
+            written = publishable(summary, output.building(), review, beside.executor())
         finally:
             read.remove()
             records.remove()
@@ -388,11 +391,11 @@ def readings(outcome: dict) -> list[dict]:
     return (first if outcome["record"] else []) + (outcome["more"] or [])
 
 
-def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> list[Path]:
+def publishable(summary: Summary, outdir: Path, review: dict, side: Executor | None = None) -> list[Path]:
     """Write the dataset and its package, check them with frictionless (what the check finds
-    becomes warnings on the records concerned), then what the officer reviews; with more than
-    one job, the check and the workbook are done in processes of their own meanwhile. Records
-    are gone through one at a time. Returns the files written."""
+    becomes warnings on the records concerned), then what the officer reviews; the check and
+    the workbook go to `side` (else are done here) meanwhile. Records are gone through one at a
+    time. Returns the files written."""
     entries, errors = summary.entries(), summary.errors
     warned_entries = None
 
@@ -401,16 +404,15 @@ def publishable(summary: Summary, outdir: Path, review: dict, jobs: int = 1) -> 
         extras = (summary.corrections, summary.notices, stamp)
         return write_review(Reviewed(entries, review, full=True), review, outdir, *extras)
 
+    side = side or Inline()
     try:
-        with side_pool() if jobs > 1 else Inline() as side:
-            book = side.submit(workbook_bytes, Reviewed(entries, review), review)
-            outputs = write_dataset(
-                (entry["record"] for entry in entries), errors, outdir, summary.duplicates
-            )
-            outputs += write_package(outdir, [entry["record"]["fichier_source"] for entry in entries])
-            checked = side.submit(validate_package, outdir / "datapackage.json")
-            outputs += review_files(entries)
-            problems, content = checked.result(), book.result()
+        book = side.submit(workbook_bytes, Reviewed(entries, review), review)
+        records = (entry["record"] for entry in entries)
+        outputs = write_dataset(records, errors, outdir, summary.duplicates)
+        outputs += write_package(outdir, [entry["record"]["fichier_source"] for entry in entries])
+        checked = side.submit(validate_package, outdir / "datapackage.json")
+        outputs += review_files(entries)
+        problems, content = checked.result(), book.result()
         if problems:
             warned_entries = validation_warnings(entries, problems, Spool(outdir))
             write_dataset((entry["record"] for entry in warned_entries), errors, outdir, summary.duplicates)
@@ -432,21 +434,66 @@ def run_stamp(outdir: Path, corrections: list) -> str:
     return digest.hexdigest()[:16]
 
 
-@contextlib.contextmanager
-def side_pool() -> Iterator[ProcessPoolExecutor]:
-    """Two processes for the check and the workbook; a run interrupted does not wait for them."""
-    from pipeline.worker import die_with
+def reading_jobs(options: Options, files: int, cores: int) -> int:
+    return 1 if options.cluster else min(options.jobs or cores, max(1, files))
 
-    pool = ProcessPoolExecutor(2, initializer=die_with, initargs=(os.getpid(),))
-    try:
-        yield pool
-    except BaseException:
-        processes = list((pool._processes or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
+
+def side_processes(options: Options, files: int, cores: int) -> int:
+    """How many processes may check the package and build the workbook while the files are
+    read: the cores the reading leaves free, none when every core reads files. A run of one
+    job stays in one process (measured: a process beside it cost more than it saved)."""
+    jobs = reading_jobs(options, files, cores)
+    return 0 if jobs <= 1 else max(0, min(SIDE_PROCESSES, cores - jobs))
+
+
+class Beside:
+    """The processes that check the package and build the workbook beside the review. Started
+    while the files are read only on the cores the reading leaves free (they load openpyxl
+    meanwhile); otherwise once the reading is done, when its workers have left."""
+
+    def __init__(self, options: Options, files: int):
+        cores = os.cpu_count() or 1
+        self.later = reading_jobs(options, files, cores) > 1 or bool(options.cluster)
+        self.free = side_processes(options, files, cores)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Beside:
+        return self
+
+    def __exit__(self, kind, *exc) -> None:
+        if not self.pool:
+            return
+        if kind is None:
+            self.pool.shutdown(cancel_futures=True)
+            return
+        processes = list((self.pool._processes or {}).values())  # an interrupted run does not wait
+        self.pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
-        raise
-    pool.shutdown()
+
+    def start(self) -> None:
+        if self.free:
+            self.pool = side_pool(self.free, early=True)
+            self.pool.submit(int)  # its processes start now
+
+    def executor(self) -> Executor:
+        if self.pool is None and self.later:
+            self.pool = side_pool(SIDE_PROCESSES, early=False)
+        return self.pool or Inline()
+
+
+def side_pool(processes: int, early: bool) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(processes, initializer=start_side, initargs=(os.getpid(), early))
+
+
+def start_side(parent: int, early: bool) -> None:
+    """A process beside the run: it dies with it; started early, it loads the workbook's library
+    while the files are read (the check's loads only when its result is not cached already)."""
+    from pipeline.worker import die_with
+
+    die_with(parent)
+    if early:
+        import pipeline.dataset.workbook  # noqa: F401
 
 
 def workbook_bytes(reviewed: list[tuple[dict, list]], review: dict) -> bytes:

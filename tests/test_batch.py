@@ -153,6 +153,7 @@ def test_parallel_jobs_give_the_same_records_as_one(tmp_path):
     assert two.records == one.records
 
 
+@pytest.mark.slow
 def test_a_run_killed_midway_leaves_the_previous_outputs_intact(tmp_path):
     import os
     import signal
@@ -253,14 +254,17 @@ def test_symbolic_links_that_loop_are_reported_and_linked_folders_read_once(tmp_
 
 
 def huge_page_pdf(path) -> None:
-    """1.3 kB of PDF: one blank page of 14,400 × 14,400 points, 3.6 gigapixels at 300 dpi."""
+    """1.3 kB of PDF: one page of 14,400 × 14,400 points, 3.6 gigapixels at 300 dpi, holding a
+    drawing (a blank page has nothing to render)."""
     from reportlab.pdfgen import canvas
 
     pdf = canvas.Canvas(str(path), pagesize=(14400, 14400))
+    pdf.rect(720, 720, 7200, 7200)
     pdf.showPage()
     pdf.save()
 
 
+@pytest.mark.slow
 def test_files_that_blow_up_in_memory_are_error_lines_and_the_run_stays_small(tmp_path):
     import subprocess
     import sys
@@ -322,6 +326,7 @@ def numbered_conventions(folder, count: int) -> None:
         (folder / f"c{index:03d}.txt").write_text(f"NOR : TEST{index:07d}X\n{text}", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_costs_nothing(tmp_path):
     import os
     import signal
@@ -379,3 +384,20 @@ def test_control_characters_in_a_text_become_spaces_and_a_warning(tmp_path):
     assert "\x01" not in json.dumps(record, ensure_ascii=False)
     assert "1 caractère(s) de contrôle remplacé(s) par des espaces" in record["warnings"]
     assert (tmp_path / "out" / "conventions.xlsx").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("jobs", "files", "cores", "side"),
+    [
+        (2, 100, 2, 0),  # every core reads files: the check and the workbook wait
+        (0, 100, 4, 0),  # 0 jobs: all the cores
+        (2, 100, 8, 2),
+        (3, 100, 4, 1),
+        (1, 100, 2, 0),  # one job: the run stays in one process
+        (4, 1, 4, 0),  # one file is read by one process
+    ],
+)
+def test_the_check_and_workbook_start_early_only_on_cores_the_reading_leaves_free(jobs, files, cores, side):
+    from pipeline.batch import side_processes
+
+    assert side_processes(Options(jobs=jobs), files, cores) == side

@@ -79,6 +79,7 @@ def small_scan(text: str, path: Path, pages: int) -> None:
     pdf.save()
 
 
+@pytest.mark.slow
 def test_the_cluster_gives_the_same_records_as_two_jobs(cluster, tmp_path):
     inbox = tmp_path / "in"
     inbox.mkdir()
@@ -97,6 +98,8 @@ def test_the_cluster_gives_the_same_records_as_two_jobs(cluster, tmp_path):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "jobs" / name).read_bytes(), name
 
 
+@pytest.mark.ocr
+@pytest.mark.slow
 def test_a_50_page_scan_is_split_over_the_workers_and_put_back_in_order(cluster, tmp_path):
     text = SAMPLES[3].read_text(encoding="utf-8")
     small_scan(text, tmp_path / "long.pdf", 50)
@@ -135,6 +138,7 @@ def kill_a_worker_reading_pages(cluster, killed: list) -> None:
             time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_midway_costs_only_its_units(cluster, tmp_path):
     small_scan(SAMPLES[3].read_text(encoding="utf-8"), tmp_path / "scan.pdf", 24)
     for sample in SAMPLES:
@@ -153,6 +157,7 @@ def test_a_worker_killed_midway_costs_only_its_units(cluster, tmp_path):
     cluster.wait_for_workers(2, timeout=60)  # the nanny starts the killed worker again
 
 
+@pytest.mark.slow
 def test_workers_share_one_cache_that_a_later_run_reads_without_the_cluster(cluster, tmp_path):
     inbox = tmp_path / "in"
     inbox.mkdir()

@@ -45,6 +45,7 @@ def test_the_package_describes_four_resources_under_the_licence_ouverte(outdir):
         assert copied == schema(name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", TABLES)
 def test_validata_finds_no_error_in_each_csv(outdir, table):
     assert validata_errors(outdir / f"{table}.csv", outdir / f"{table}.schema.json") == []

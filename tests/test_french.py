@@ -111,6 +111,7 @@ def page_texts(page, html) -> list[str]:
     return [*texts, page.locator("#evidence").inner_text(), page.locator("#warning-filter").inner_text()]
 
 
+@pytest.mark.browser
 def test_the_review_page_speaks_french(outdir):
     browser = pytest.importorskip("pipeline.dataset.browser")
     out, _ = outdir

@@ -80,6 +80,7 @@ def test_a_run_swaps_the_whole_folder_and_keeps_what_it_does_not_write(tmp_path)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.") and p.is_dir()] == []
 
 
+@pytest.mark.slow
 def test_kills_at_random_points_leave_the_old_dataset_or_the_new_one_never_a_mix(tmp_path):
     out = tmp_path / "out"
     old, new = folder_of(SAMPLES[:2], tmp_path / "old"), folder_of(SAMPLES[2:], tmp_path / "new")
@@ -115,6 +116,7 @@ def test_kills_at_random_points_leave_the_old_dataset_or_the_new_one_never_a_mix
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.") and p.is_dir()] == []
 
 
+@pytest.mark.slow
 def test_a_second_run_on_the_same_folder_is_refused_in_french(tmp_path):
     out = tmp_path / "out"
     run(SAMPLES[:1], out, QUICK)
@@ -201,6 +203,7 @@ def alive(pid: int) -> bool:
     return status[0] != "Z"
 
 
+@pytest.mark.slow
 def test_workers_die_with_a_run_killed_by_sigkill(tmp_path):
     from pipeline.worker import children
 

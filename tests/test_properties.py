@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,8 @@ from pipeline.errors import NotAConvention
 from pipeline.extract.record import build_record, extract_document
 from pipeline.model import Document
 from pipeline.patterns import load_patterns
+
+pytestmark = pytest.mark.slow
 
 PATTERNS = load_patterns()
 

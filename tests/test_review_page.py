@@ -12,6 +12,8 @@ from conftest import SAMPLES
 from pipeline.batch import Options, run
 from pipeline.dataset.review import review_html
 
+pytestmark = pytest.mark.browser
+
 OPTIONS = Options(jobs=1, use_spacy=False, use_cache=True)
 BLANK_DATE = "004_18e5c938af976e70.txt"  # its signature date is left blank
 INITIALS = "002_d40404dbd0e9c007.txt"  # its delegant's sigle is made from initials

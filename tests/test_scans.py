@@ -98,6 +98,7 @@ def short_scans(tmp_path_factory):
     return text, read
 
 
+@pytest.mark.ocr
 @pytest.mark.parametrize("profile", ["stamped", "twocol", "skewed"])
 @pytest.mark.parametrize("seed", [93, 7])
 def test_an_office_scan_reads_the_same_values_as_the_text(short_scans, profile, seed):
@@ -108,6 +109,7 @@ def test_an_office_scan_reads_the_same_values_as_the_text(short_scans, profile, 
     assert differ == []
 
 
+@pytest.mark.ocr
 @pytest.mark.parametrize("profile", ["fax", "photocopy"])
 def test_faxes_and_photocopies_score_at_least_085_against_the_text(short_scans, profile, tmp_path):
     """Scored as the project is measured, with the text's own record as the answer key, over
@@ -132,6 +134,7 @@ def review_data(outdir: Path) -> list[dict]:
     return json.loads(html[start : html.index("</script>", start)])["conventions"]
 
 
+@pytest.mark.ocr
 def test_each_value_read_by_ocr_comes_with_a_crop_of_the_page(short_scans):
     from PIL import Image
 
@@ -161,6 +164,7 @@ def fax_sample(tmp_path_factory):
     return out, tmp
 
 
+@pytest.mark.ocr
 def test_a_seed_faxed_scores_at_least_090(fax_sample, tmp_path):
     out, _ = fax_sample
     gold = tmp_path / "gold"
@@ -169,6 +173,7 @@ def test_a_seed_faxed_scores_at_least_090(fax_sample, tmp_path):
     assert scorer_f1(out / "conventions.json", tmp_path, gold) >= 0.90
 
 
+@pytest.mark.ocr
 def test_a_fax_header_repeated_on_every_page_is_dropped(fax_sample):
     out, _ = fax_sample
     record = json.loads((out / "conventions.json").read_text(encoding="utf-8"))[0]
@@ -281,6 +286,7 @@ def test_each_word_keeps_its_place_in_the_text_and_on_the_page():
     assert placed[2].box == (140, 60, 240, 100)
 
 
+@pytest.mark.ocr
 def test_a_line_tesseract_skipped_is_read_again_in_its_place(monkeypatch):
     from PIL import Image, ImageDraw, ImageFont
 
@@ -346,6 +352,7 @@ def test_a_huge_pdf_page_is_refused_before_it_is_rendered(tmp_path):
     from reportlab.pdfgen import canvas
 
     pdf = canvas.Canvas(str(tmp_path / "immense.pdf"), pagesize=(14_400, 14_400))
+    pdf.rect(720, 720, 7200, 7200)  # a drawing: a blank page is not rendered at all
     pdf.showPage()
     pdf.save()
     options = Options(limits=Limits(max_pixels=60_000_000), jobs=1, use_spacy=False)

@@ -57,6 +57,7 @@ def test_each_valid_example_passes_and_each_invalid_one_fails_for_frictionless(t
     assert len(frictionless_errors(folder / "exemple-invalide.csv", folder / "schema.json")) >= 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", TABLES)
 def test_each_valid_example_passes_and_each_invalid_one_fails_for_validata(table):
     folder = SCHEMA_DIR / table
@@ -64,6 +65,7 @@ def test_each_valid_example_passes_and_each_invalid_one_fails_for_validata(table
     assert len(validata_errors(folder / "exemple-invalide.csv", folder / "schema.json")) >= 2
 
 
+@pytest.mark.slow
 def test_validata_reports_a_value_that_breaks_a_constraint(tmp_path):
     row = examples("conventions") | {"centre_financier": "UO 148"}
     write_rows(tmp_path / "conventions.csv", "conventions", [row])

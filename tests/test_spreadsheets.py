@@ -266,6 +266,7 @@ def converted(source, target_dir, *options: str):
     return load_workbook(target_dir / f"{source.stem}.xlsx")
 
 
+@pytest.mark.slow
 def test_libreoffice_reads_the_workbook_with_every_cell_unchanged(outdir, records, tmp_path):
     book = converted(outdir / "conventions.xlsx", tmp_path)
     assert book.sheetnames[0] == "À vérifier"
@@ -274,6 +275,7 @@ def test_libreoffice_reads_the_workbook_with_every_cell_unchanged(outdir, record
     assert set(formulas) <= set(LIBREOFFICE_BOOLEANS)
 
 
+@pytest.mark.slow
 def test_libreoffice_imports_a_csv_as_utf_8_with_its_accents_and_a_clean_header(outdir, records, tmp_path):
     book = converted(outdir / "conventions.csv", tmp_path, "--infilter=CSV:44,34,76,1")
     sheet = book.active

@@ -23,8 +23,6 @@ TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES | IMAGE_SUFFIXES
-# A PDF page with fewer characters than this in its text layer is a scan, read by OCR.
-MIN_PAGE_CHARS = 40
 # Pages whose OCR confidence (0..100) is below this are flagged for review.
 LOW_OCR_CONFIDENCE = 60
 PAGE_BREAK = "\n\n"
@@ -50,6 +48,7 @@ class PageText:
     method: str
     confidence: float | None = None
     ocr: OcrPage | None = None  # for OCR'd pages: word boxes and a preview of the page
+    scan: bool = False  # a PDF page whose words are in its images, to be read by OCR
 
 
 # A page left unread: the time limit of its file (--max-seconds) was reached.
@@ -200,11 +199,11 @@ def read_pdf_pages(path: Path, limits: Limits) -> list[PageText]:
 
 
 def pdf_text_layers(path: Path, limits: Limits, deadline: float | None = None) -> list[PageText]:
-    """Each page's text layer; scanned pages have little or none (see scanned_pages). The pages
+    """Each page's text layer, the pages to read by OCR marked (see pdf.page_layer). The pages
     the deadline (time.monotonic) leaves are marked skipped."""
     import pypdfium2
 
-    from pipeline.read.pdf import broken, open_pdf, page_text
+    from pipeline.read.pdf import broken, open_pdf, page_layer
 
     deadline = time.monotonic() + limits.max_seconds if deadline is None else deadline
     pdf = open_pdf(path)
@@ -214,23 +213,33 @@ def pdf_text_layers(path: Path, limits: Limits, deadline: float | None = None) -
             raise TooLarge(
                 f"PDF de {count} pages, au-delà de la limite de {limits.max_pages} pages (--max-pages)"
             )
-        return [
-            PageText(page_text(pdf[i]), "text") if time.monotonic() <= deadline else SKIPPED
-            for i in range(count)
-        ]
+        pages = []
+        for i in range(count):
+            if time.monotonic() > deadline:
+                pages.append(SKIPPED)
+                continue
+            layer = page_layer(pdf[i])
+            text = with_blocks(pdf[i], layer, limits, deadline) if layer.blocks else layer.text
+            pages.append(PageText(text, "text", scan=layer.ocr))
+        return pages
     except pypdfium2.PdfiumError as error:
         raise broken(error) from error
     finally:
         pdf.close()
 
 
+def with_blocks(page, layer, limits: Limits, deadline: float) -> str:
+    """A text page's text with its images of print read by OCR, each in its place."""
+    from pipeline.read.pdf import block_image, text_with_blocks
+
+    images = [block_image(page, box, limits.dpi, limits.max_pixels) for box in layer.blocks]
+    read = [result.text.strip() for result in ocr_results(images, limits, deadline)]
+    return text_with_blocks(page, [(box, text) for box, text in zip(layer.blocks, read, strict=True) if text])
+
+
 def scanned_pages(pages: list[PageText]) -> list[int]:
     """The indexes of the pages to read by OCR."""
-    return [
-        i
-        for i, page in enumerate(pages)
-        if page.method != "skipped" and len(page.text.strip()) < MIN_PAGE_CHARS
-    ]
+    return [i for i, page in enumerate(pages) if page.scan and page.method != "skipped"]
 
 
 def ocr_pdf_pages(path: Path, indexes: list[int], limits: Limits, deadline: float) -> list[PageText]:

@@ -1,11 +1,13 @@
 """PDFs with pypdfium2: text layers as lines (wrapped lines joined, columns apart), ruled tables
-as tab-separated rows found from the drawn rules, and the image of a scanned page."""
+as tab-separated rows found from the drawn rules, whether a page is read from its text layer or by
+OCR, and the image of a scanned page."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
@@ -29,6 +31,22 @@ RULE_MERGE = 1.5
 MIN_DPI = 70
 # An image covering this share of the page is the page's scan.
 SCAN_COVER = 0.85
+# Images' share of the page is measured on a grid of this many cells a side.
+COVER_GRID = 64
+# A text layer is read as it is when this share of its characters are readable (not the U+FFFD,
+# private-use glyphs and control codes of a font PDFium cannot map to letters) and this share of
+# its words hold a vowel (a font mapped to the wrong letters gives "Tqfrx Ljpm").
+READABLE_CHARS = 0.9
+WORDLIKE = 0.6
+VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿæœAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŸÆŒ")
+# Over a scan of the whole page, a text layer is the scan's own reading (a scanner's OCR layer)
+# when its lines span this share of the page's height; less is a few words written over it.
+LAYER_SPREAD = 0.3
+# On a text page, an image no text runs over is read by OCR when it is as large as a pasted
+# block of print (a scanned signature block, an annex table): this share of the page's width and
+# this many points tall. A signature or a stamp, smaller, holds no words a record needs.
+BLOCK_WIDTH = 0.4
+BLOCK_HEIGHT = 40.0
 # What PDFium's error codes mean, said to the user.
 PDFIUM_ERRORS = {
     pdfium_c.FPDF_ERR_FILE: "le fichier n'a pas pu être ouvert",
@@ -79,22 +97,111 @@ def broken(error: Exception) -> BrokenPdf:
     return BrokenPdf(f"PDF endommagé : {reason}")
 
 
-def page_text(page: pypdfium2.PdfPage) -> str:
-    """The page's text in reading order, its ruled tables as tab-separated rows."""
+@dataclass(frozen=True, slots=True)
+class Layer:
+    text: str  # the text layer, in reading order
+    ocr: bool  # the page's words are in its images or drawings, to be read by OCR
+    blocks: tuple[Box, ...] = ()  # on a text page, the images of print to read by OCR
+
+
+def page_layer(page: pypdfium2.PdfPage) -> Layer:
+    """The page's text layer, and whether the page is read by OCR instead: decided from what the
+    page holds (images' share of its area, the text layer's quality), never from how much text
+    it has. A text page, however short, keeps its text layer, whatever images it holds; a page
+    with no readable text but images or drawings is OCR'd; a blank page is neither."""
     height = page.get_height()
     textpage = page.get_textpage()
     try:
-        tables = [table for table in find_tables(page) if table.rows]
         runs = [Box(*textpage.get_rect(i)) for i in range(textpage.count_rects())]
-        outside = [box for box in runs if not any(box.centre_in(table.box) for table in tables)]
-        texts = [(box, textpage.get_text_bounded(*astuple(box))) for box in outside]
-        written = [(box, text) for box, text in texts if text.strip()]
-        items = lines_of(written, height)
-        for table in tables:
-            rows = table.cell_texts(textpage)
-            items.append(Item(height - table.box.top, "\n".join("\t".join(row) for row in rows)))
+        text = page_text(page, textpage, runs)
     finally:
         textpage.close()
+    images = list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))
+    if readable(text):
+        spread = (max(b.top for b in runs) - min(b.bottom for b in runs)) / height if runs else 0.0
+        if image_cover(page, images) >= SCAN_COVER and spread < LAYER_SPREAD:
+            return Layer(text, True)
+        return Layer(text, False, print_blocks(page, images, runs))
+    if text.strip() or images:
+        return Layer(text, True)
+    drawn = next(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH]), None)
+    return Layer(text, drawn is not None)  # text drawn as outlines is read by OCR
+
+
+def readable(text: str) -> bool:
+    """Whether a text layer reads as text: printable characters, and words with vowels."""
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        return False
+    good = sum(1 for c in chars if c.isprintable() and c != "\ufffd" and not "\ue000" <= c <= "\uf8ff")
+    words = [w for w in text.split() if sum(map(str.isalpha, w)) >= 3]
+    vowelled = sum(1 for w in words if VOWELS.intersection(w))
+    return good >= READABLE_CHARS * len(chars) and vowelled >= WORDLIKE * len(words)
+
+
+def print_blocks(page: pypdfium2.PdfPage, images: list, runs: list[Box]) -> tuple[Box, ...]:
+    """The images of a text page large enough to hold lines of print, with no text over them."""
+    width = page.get_width()
+    blocks = []
+    for image in images:
+        box = Box(*image.get_bounds())
+        if box.right - box.left < BLOCK_WIDTH * width or box.top - box.bottom < BLOCK_HEIGHT:
+            continue
+        if not any(run.centre_in(box) for run in runs):
+            blocks.append(box)
+    return tuple(blocks)
+
+
+def block_image(page: pypdfium2.PdfPage, box: Box, dpi: int, max_pixels: int) -> PageImage:
+    """A block of the page rendered on its own, within the pixel limit."""
+    width, height = page.get_size()
+    area = (box.right - box.left) / 72 * (box.top - box.bottom) / 72
+    fitted = max(MIN_DPI, min(dpi, int(math.sqrt(max_pixels / area))))
+    crop = (box.left, box.bottom, width - box.right, height - box.top)
+    return PageImage(page.render(scale=fitted / 72, crop=crop, grayscale=True).to_pil(), fitted)
+
+
+def image_cover(page: pypdfium2.PdfPage, images: list) -> float:
+    """The share of the page's area under at least one image."""
+    if not images:
+        return 0.0
+    width, height = page.get_size()
+    grid = np.zeros((COVER_GRID, COVER_GRID), bool)
+    for image in images:
+        left, bottom, right, top = image.get_bounds()
+        x0, x1 = (max(0, min(COVER_GRID, round(x / width * COVER_GRID))) for x in (left, right))
+        y0, y1 = (max(0, min(COVER_GRID, round(y / height * COVER_GRID))) for y in (bottom, top))
+        grid[y0:y1, x0:x1] = True
+    return float(grid.mean())
+
+
+def text_with_blocks(page: pypdfium2.PdfPage, blocks: list[tuple[Box, str]]) -> str:
+    """The page's text with the text read in its blocks of print, each in its place."""
+    height = page.get_height()
+    textpage = page.get_textpage()
+    try:
+        runs = [Box(*textpage.get_rect(i)) for i in range(textpage.count_rects())]
+        extra = tuple(Item(height - box.top, text) for box, text in blocks)
+        return page_text(page, textpage, runs, extra)
+    finally:
+        textpage.close()
+
+
+def page_text(
+    page: pypdfium2.PdfPage, textpage: pypdfium2.PdfTextPage, runs: list[Box], extra: tuple[Item, ...] = ()
+) -> str:
+    """The page's text in reading order, its ruled tables as tab-separated rows, `extra` items
+    put among its lines."""
+    height = page.get_height()
+    tables = [table for table in find_tables(page) if table.rows]
+    outside = [box for box in runs if not any(box.centre_in(table.box) for table in tables)]
+    texts = [(box, textpage.get_text_bounded(*astuple(box))) for box in outside]
+    written = [(box, text) for box, text in texts if text.strip()]
+    items = lines_of(written, height)
+    for table in tables:
+        rows = table.cell_texts(textpage)
+        items.append(Item(height - table.box.top, "\n".join("\t".join(row) for row in rows)))
+    items.extend(extra)
     items.sort(key=lambda item: item.top)
     gutter = column_gutter(items, page.get_width())
     return join_wrapped(items) if gutter is None else in_columns(written, items, gutter, page.get_size())
