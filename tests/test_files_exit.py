@@ -86,8 +86,11 @@ def test_dask_log_lines_in_english_are_left_out_unless_asked_for(monkeypatch):
     from pipeline.model import Options
     from pipeline.units import Cluster
 
-    # Not asked for: no -v, whatever an earlier run in this process set.
-    monkeypatch.setattr(logging.getLogger("pipeline"), "level", logging.WARNING)
+    # Not asked for: no -v, whatever an earlier run in this process set (setLevel, which also
+    # clears the loggers' cache of levels).
+    ours = logging.getLogger("pipeline")
+    monkeypatch.setattr(ours, "level", ours.level)  # put back after the test
+    ours.setLevel(logging.WARNING)
     with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as local:
         runner = Cluster(Options(use_spacy=False, cluster=local.scheduler_address), None)
         try:
