@@ -474,13 +474,16 @@ def prose_amounts(doc: Document, patterns: Patterns, excluded: list[tuple[int, i
     items: dict[Amount, Candidate] = {}
     totals: list[Candidate] = []
     intro = previous = None
+    money = patterns.regex("amounts", "money_context")
+    speaks: dict[int, bool] = {}  # by sentence start: whether it speaks of money
     for sentence in sentences(doc.plain):
         context = context_of(doc, sentence, intro, previous)
         intro = sentence if sentence.text.rstrip().endswith(":") else context if context is intro else None
         previous = sentence
-        if not any(
-            patterns.regex("amounts", "money_context").search(s.text) for s in (sentence, context) if s
-        ):
+        for said in (sentence, context):
+            if said and said.start not in speaks:
+                speaks[said.start] = bool(money.search(said.text))
+        if not any(speaks[said.start] for said in (sentence, context) if said):
             continue
         for amount, figure, is_total in sentence_amounts(doc, sentence, context, excluded, patterns):
             candidate = Candidate(amount, doc.evidence(figure.start, figure.end), 0.75, figure.rule)
@@ -498,9 +501,16 @@ def context_of(doc: Document, sentence: Cell, intro: Cell | None, previous: Cell
     2024 : 100 000 € en AE ; 80 000 € en CP")."""
     if intro and re.match(r"[ \t]*[-–•*]", sentence.text):
         return intro
-    if previous and doc.plain[: sentence.start].rstrip().endswith(";"):
+    if previous and ends_clause(doc.plain, sentence.start):
         return previous
     return None
+
+
+def ends_clause(text: str, offset: int) -> bool:
+    """Whether the text before the offset ends with a semicolon, blanks aside."""
+    while offset > 0 and text[offset - 1].isspace():
+        offset -= 1
+    return offset > 0 and text[offset - 1] == ";"
 
 
 def sentence_amounts(
