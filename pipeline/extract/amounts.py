@@ -72,6 +72,8 @@ def total_amount(amounts: list[Candidate], totals: list[Candidate]) -> Candidate
 
 # The longest cell of a table aligned with spaces: a longer one is a line of prose.
 WIDEST_CELL = 80
+# How many lines' headings are kept, read once, in a process.
+HEADINGS_KEPT = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +170,18 @@ def ranks_above(lower: Row, upper: Row) -> list[int]:
 
 
 def heading(text: str, patterns: Patterns) -> Heading | None:
-    """What a header cell names, or None for a cell that is no header."""
+    """What a header cell names, or None for a cell that is no header: worked out once per
+    process and line (a table's lines are read again for each header they may start, and
+    texts share most of theirs), for the last HEADINGS_KEPT lines."""
+    memo = patterns.cached.setdefault("amounts.headings", {})
+    if text not in memo:
+        if len(memo) >= HEADINGS_KEPT:
+            memo.clear()
+        memo[text] = read_heading(text, patterns)
+    return memo[text]
+
+
+def read_heading(text: str, patterns: Patterns) -> Heading | None:
     text = text.strip()
     if not text or len(text) > 80 or patterns.regex("values", "amount").search(text):
         return None
