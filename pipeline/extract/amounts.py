@@ -634,15 +634,18 @@ def nearest(said: list[Said], figure: Figure) -> object:
     return gaps[0][2]
 
 
+# Where a sentence of prose ends (sentences below).
+SENTENCE_END = re.compile(r"[.;](?!\d)|\n(?=[ \t]*(?:\n|[-–•*][ \t]))|(?<=:)[ \t]*\n")
+
+
 def sentences(text: str) -> list[Cell]:
     """The text cut at full stops and semicolons, blank lines, list items and after a colon
     ending a line; a line wrapped inside a sentence (as PDFs and OCR print them) stays in it."""
-    cut = re.compile(r"[.;](?!\d)|\n(?=[ \t]*(?:\n|[-–•*][ \t]))|(?<=:)[ \t]*\n")
     found, start = [], 0
-    for match in [*cut.finditer(text), None]:
-        end = match.end() if match else len(text)
-        if text[start:end].strip():
-            found.append(Cell(text[start:end], start))
+    for end in [*(match.end() for match in SENTENCE_END.finditer(text)), len(text)]:
+        piece = text[start:end]
+        if piece.strip():
+            found.append(Cell(piece, start))
         start = end
     return found
 
