@@ -28,12 +28,20 @@ class Patterns(dict):
     cached: dict  # values derived from the patterns once per process
 
     def regex(self, concern: str, *keys: str) -> regex.Pattern:
-        return compile_pattern(self.source(concern, *keys))
+        key = ("regex", concern, *keys)
+        found = self.cached.get(key)
+        if found is None:
+            found = self.cached[key] = compile_pattern(self.source(concern, *keys))
+        return found
 
     def folded(self, concern: str, *keys: str) -> regex.Pattern:
         """The same rule for lower-cased text (Document.lower): twice as fast as
         matching without case, for rules whose matched text is never kept as written."""
-        return compile_folded(self.source(concern, *keys))
+        key = ("folded", concern, *keys)
+        found = self.cached.get(key)
+        if found is None:
+            found = self.cached[key] = compile_folded(self.source(concern, *keys))
+        return found
 
     def source(self, concern: str, *keys: str) -> str:
         key = (concern, *keys)

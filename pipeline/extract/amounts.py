@@ -72,6 +72,8 @@ def total_amount(amounts: list[Candidate], totals: list[Candidate]) -> Candidate
 
 # The longest cell of a table aligned with spaces: a longer one is a line of prose.
 WIDEST_CELL = 80
+# How many lines' headings are kept, read once, in a process.
+HEADINGS_KEPT = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +170,18 @@ def ranks_above(lower: Row, upper: Row) -> list[int]:
 
 
 def heading(text: str, patterns: Patterns) -> Heading | None:
-    """What a header cell names, or None for a cell that is no header."""
+    """What a header cell names, or None for a cell that is no header: worked out once per
+    process and line (a table's lines are read again for each header they may start, and
+    texts share most of theirs), for the last HEADINGS_KEPT lines."""
+    memo = patterns.cached.setdefault("amounts.headings", {})
+    if text not in memo:
+        if len(memo) >= HEADINGS_KEPT:
+            memo.clear()
+        memo[text] = read_heading(text, patterns)
+    return memo[text]
+
+
+def read_heading(text: str, patterns: Patterns) -> Heading | None:
     text = text.strip()
     if not text or len(text) > 80 or patterns.regex("values", "amount").search(text):
         return None
@@ -474,13 +487,16 @@ def prose_amounts(doc: Document, patterns: Patterns, excluded: list[tuple[int, i
     items: dict[Amount, Candidate] = {}
     totals: list[Candidate] = []
     intro = previous = None
+    money = patterns.regex("amounts", "money_context")
+    speaks: dict[int, bool] = {}  # by sentence start: whether it speaks of money
     for sentence in sentences(doc.plain):
         context = context_of(doc, sentence, intro, previous)
         intro = sentence if sentence.text.rstrip().endswith(":") else context if context is intro else None
         previous = sentence
-        if not any(
-            patterns.regex("amounts", "money_context").search(s.text) for s in (sentence, context) if s
-        ):
+        for said in (sentence, context):
+            if said and said.start not in speaks:
+                speaks[said.start] = bool(money.search(said.text))
+        if not any(speaks[said.start] for said in (sentence, context) if said):
             continue
         for amount, figure, is_total in sentence_amounts(doc, sentence, context, excluded, patterns):
             candidate = Candidate(amount, doc.evidence(figure.start, figure.end), 0.75, figure.rule)
@@ -498,9 +514,16 @@ def context_of(doc: Document, sentence: Cell, intro: Cell | None, previous: Cell
     2024 : 100 000 € en AE ; 80 000 € en CP")."""
     if intro and re.match(r"[ \t]*[-–•*]", sentence.text):
         return intro
-    if previous and doc.plain[: sentence.start].rstrip().endswith(";"):
+    if previous and ends_clause(doc.plain, sentence.start):
         return previous
     return None
+
+
+def ends_clause(text: str, offset: int) -> bool:
+    """Whether the text before the offset ends with a semicolon, blanks aside."""
+    while offset > 0 and text[offset - 1].isspace():
+        offset -= 1
+    return offset > 0 and text[offset - 1] == ";"
 
 
 def sentence_amounts(
@@ -611,15 +634,18 @@ def nearest(said: list[Said], figure: Figure) -> object:
     return gaps[0][2]
 
 
+# Where a sentence of prose ends (sentences below).
+SENTENCE_END = re.compile(r"[.;](?!\d)|\n(?=[ \t]*(?:\n|[-–•*][ \t]))|(?<=:)[ \t]*\n")
+
+
 def sentences(text: str) -> list[Cell]:
     """The text cut at full stops and semicolons, blank lines, list items and after a colon
     ending a line; a line wrapped inside a sentence (as PDFs and OCR print them) stays in it."""
-    cut = re.compile(r"[.;](?!\d)|\n(?=[ \t]*(?:\n|[-–•*][ \t]))|(?<=:)[ \t]*\n")
     found, start = [], 0
-    for match in [*cut.finditer(text), None]:
-        end = match.end() if match else len(text)
-        if text[start:end].strip():
-            found.append(Cell(text[start:end], start))
+    for end in [*(match.end() for match in SENTENCE_END.finditer(text)), len(text)]:
+        piece = text[start:end]
+        if piece.strip():
+            found.append(Cell(piece, start))
         start = end
     return found
 

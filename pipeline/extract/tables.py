@@ -24,7 +24,12 @@ class Row:
 
 
 def lines_of(text: str) -> list[Cell]:
-    return [Cell(m[0], m.start()) for m in re.finditer(r"[^\n]*", text) if m[0].strip()]
+    found, start = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            found.append(Cell(line, start))
+        start += len(line) + 1
+    return found
 
 
 def rows_of(text: str) -> list[Row]:
@@ -39,8 +44,11 @@ def row_of(line: Cell) -> Row:
             cells.append(Cell(part, position))
             position += len(part) + 1
         return Row(tuple(cells), line.start, True)
+    gaps = list(SPACES.finditer(line.text))
+    if not gaps:  # a line of prose: one cell
+        return Row((line,) if line.text.strip() else (), line.start, False)
     cells, position = [], 0
-    for gap in [*SPACES.finditer(line.text), None]:
+    for gap in [*gaps, None]:
         end = gap.start() if gap else len(line.text)
         if line.text[position:end].strip():
             cells.append(Cell(line.text[position:end], line.start + position))

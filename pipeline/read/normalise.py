@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from operator import itemgetter
 
 import regex
 import yaml
@@ -19,6 +21,9 @@ from pipeline.patterns import compile_pattern
 PDF_HYPHEN = re.compile("\x02 ?")
 # A word as OCR leaves it: letters only, accents and damaged accents included.
 WORD = re.compile(r"[^\W\d_]+")
+# A word split by a hyphen at a line's end: it starts where no letter comes before it.
+SPLIT_WORD = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-[ \t]*\n[ \t]*([^\W\d_]+)")
+LINE_END_HYPHEN = re.compile(r"-[ \t]*\n")
 # The gap between two words of one label.
 LABEL_GAP = re.compile(r"[ \t\n]+")
 ACCENTS = str.maketrans("àâäéèêëîïôöùûüÿçœæ", "aaaeeeeiioouuuycoa")
@@ -75,7 +80,7 @@ def normalise(text: str, page_starts: list[int] | None = None, settings: dict | 
         edits = step(reading.text)
         if edits:
             reading.text, origin = applied(reading.text, edits)
-            reading.origin = [reading.origin[i] for i in origin]
+            reading.origin = list(map(reading.origin.__getitem__, origin))
     return reading
 
 
@@ -207,7 +212,9 @@ def repeated_lines(lines: list[Line], edges: set[int], settings: dict) -> set[in
 
 def hyphen_edits(text: str, settings: dict) -> list[Edit]:
     """A word split by a hyphen at a line's end made whole; a compound keeps its hyphen."""
-    matches = list(re.finditer(r"([^\W\d_]+)-[ \t]*\n[ \t]*([^\W\d_]+)", text))
+    if not LINE_END_HYPHEN.search(text):
+        return []
+    matches = list(SPLIT_WORD.finditer(text))
     if not matches:
         return []
     written = words_written(text)
@@ -252,14 +259,24 @@ def join_edits(text: str, settings: dict) -> list[Edit]:
     """Each line broken in mid-sentence joined to the next by one space."""
     lines = lines_of(text)
     width = wrap_width(lines, settings)
+    pairs = [
+        (index, line, after)
+        for index, (line, after) in enumerate(zip(lines, lines[1:], strict=False))
+        if not line.blank and not after.blank
+    ]
+    # A table's row or a line that shapes the act joins neither line beside it.
+    columns = compile_pattern(settings["column_gap"])
+    kept = compile_pattern(settings["kept_line"])
+    paired = {i for index, _, _ in pairs for i in (index, index + 1)}
+    apart = {i for i in paired if columns.search(lines[i].text) or kept.match(lines[i].text)}
     return [
         Edit(
             line.start + len(line.text.rstrip()),
             after.start + len(after.text) - len(after.text.lstrip()),
             " ",
         )
-        for line, after in zip(lines, lines[1:], strict=False)
-        if not line.blank and not after.blank and joined(line.text, after.text, width, settings)
+        for index, line, after in pairs
+        if index not in apart and index + 1 not in apart and joined(line.text, after.text, width, settings)
     ]
 
 
@@ -275,10 +292,8 @@ def wrap_width(lines: list[Line], settings: dict) -> int | None:
 
 
 def joined(line: str, after: str, width: int | None, settings: dict) -> bool:
-    columns = compile_pattern(settings["column_gap"])
-    kept = compile_pattern(settings["kept_line"])
-    if columns.search(line) or columns.search(after) or kept.match(line) or kept.match(after):
-        return False
+    """Whether two lines, neither of them a table's row nor one that shapes the act, are one
+    sentence's."""
     if compile_pattern(settings["parties_line"]).match(after):
         return False
     if compile_pattern(settings["line_start"]).match(after):
@@ -319,11 +334,25 @@ def spaced_edits(text: str, settings: dict) -> list[Edit]:
 def label_edits(text: str, settings: dict, warnings: list[str]) -> list[Edit]:
     """Phrases read as a Chorus label they nearly spell, each told in a warning."""
     words = list(WORD.finditer(text))
-    readings = label_readings({word[0].lower() for word in words}, settings)
+    written = list(map(itemgetter(0), words))
+    lowered = {word: word.lower() for word in set(written)}
+    readings = label_readings(set(lowered.values()), settings)
+    # Only a phrase that holds a damaged word can be read as a label: it starts at most a
+    # label's length of words before one.
+    damaged = {
+        word
+        for word, low in lowered.items()
+        if any(low not in (right, right.translate(ACCENTS)) for right in readings[low])
+    }
+    longest = max(len(label) for label in settings["labels"])
+    hits = [index for index, word in enumerate(written) if word in damaged]
+    starts = sorted({max(index - back, 0) for index in hits for back in range(longest)})
     then = compile_pattern(settings["label_then"])
     edits: list[Edit] = []
-    index = 0
-    while index < len(words):
+    resume = 0
+    for index in starts:
+        if index < resume:
+            continue
         found = readings[words[index][0].lower()] and next(
             (
                 label
@@ -335,7 +364,6 @@ def label_edits(text: str, settings: dict, warnings: list[str]) -> list[Edit]:
             None,
         )
         if not found:
-            index += 1
             continue
         phrase = words[index : index + len(found)]
         fixes = [Edit(*w.span(), same_case(right, w[0])) for w, right in zip(phrase, found, strict=True)]
@@ -345,7 +373,7 @@ def label_edits(text: str, settings: dict, warnings: list[str]) -> list[Edit]:
         source = " ".join(text[start:end].split())
         warnings.append(f"libellé abîmé lu comme « {mended[start:]} » : le texte porte « {source} »")
         edits += fixes
-        index += len(found)
+        resume = index + len(found)
     return edits
 
 
@@ -357,20 +385,27 @@ def label_readings(written: set[str], settings: dict) -> dict[str, frozenset[str
         tuple(settings["label_known"]),
         tuple((limit["words"], limit["errors"]) for limit in settings["label_errors"]),
     )
-    return {word: word_readings(word, key) for word in written}
+    reader = word_reader(key)
+    return {word: reader(word) for word in written}
 
 
-@lru_cache(maxsize=200_000)
-def word_readings(word: str, key: tuple) -> frozenset[str]:
-    """label_readings for one word, worked out once per process: texts share most words."""
+@cache
+def word_reader(key: tuple) -> Callable[[str], frozenset[str]]:
+    """label_readings for one word, worked out once per process and word: texts share most
+    words."""
     labels, known_words, limits = key
     vocabulary = {right for label in labels for right in label}
     known = vocabulary | {right.translate(ACCENTS) for right in vocabulary} | set(known_words)
-    return frozenset(
-        right
-        for right in vocabulary
-        if word in (right, right.translate(ACCENTS)) or (word not in known and near(word, right, limits))
-    )
+
+    @lru_cache(maxsize=200_000)
+    def readings(word: str) -> frozenset[str]:
+        return frozenset(
+            right
+            for right in vocabulary
+            if word in (right, right.translate(ACCENTS)) or (word not in known and near(word, right, limits))
+        )
+
+    return readings
 
 
 def spelled(text: str, phrase: list, label: list[str], readings: dict[str, set[str]]) -> bool:
