@@ -48,7 +48,7 @@ def warning(code: str, field: str | None = None, **params: object) -> Warning:
 def add_warning(record: dict, raised: Warning) -> None:
     """A warning raised on a record already built: its text for users, its code beside."""
     record["warnings"].append(raised.text())
-    record.setdefault("warning_codes", []).append(raised.as_dict())
+    record["warning_codes"].append(raised.as_dict())
 
 
 @cache

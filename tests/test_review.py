@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES
 from openpyxl import load_workbook
 
 import pipeline.model as model
@@ -353,6 +354,17 @@ def test_rewording_every_warning_changes_nothing_the_review_does(tmp_path, monke
         if w["code"] == "verification_echouee"
     ]
     assert checks == ["domain_vs_programme"]
+
+
+def test_every_warning_raised_or_answered_has_its_french_text_and_no_other():
+    raised = set()
+    for path in (ROOT / "pipeline").rglob("*.py"):
+        raised |= set(re.findall(r'\bwarning\(\s*"(\w+)"', path.read_text(encoding="utf-8")))
+    assert raised == set(model.catalogue())
+    settings = load_patterns()["review"]
+    for rule in settings["answered_by"]:
+        assert set(rule["codes"]) <= raised
+        assert set(rule.get("checks", [])) <= set(settings["checks"])
 
 
 def test_nothing_about_corrections_reaches_the_published_columns(tmp_path):
