@@ -28,7 +28,7 @@ from pipeline.dataset.sources import add_sources, read_sources
 from pipeline.dataset.tables import record_source, tables
 from pipeline.dataset.write import Spool, write_atomic, write_dataset
 from pipeline.extract.checks import apply_checks
-from pipeline.model import Options, Outcome, as_dict
+from pipeline.model import Options, Outcome, add_warning, as_dict, warning
 from pipeline.outdir import OutputFolder, reason
 from pipeline.patterns import Patterns, load_patterns
 from pipeline.read import SUFFIXES
@@ -531,8 +531,10 @@ def validation_warnings(entries: Iterable[dict], problems: list[dict], into: Spo
             table, row = problem["table"], problem["row"]
             mine = bool(row) and row >= 2 and offsets[table] <= row - 2 < offsets[table] + counts[table]
             if mine or not row or row < 2:
-                message = f"contrôle du jeu de données : {table}.csv, ligne {row} : {problem['message']}"
-                record["warnings"].append(message)
+                problem_warning = warning(
+                    "controle_jeu_de_donnees", table=table, row=row, message=problem["message"]
+                )
+                add_warning(record, problem_warning)
         for table, count in counts.items():
             offsets[table] += count
         into.add(entry)

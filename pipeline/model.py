@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
+
+import yaml
+
+from pipeline import PATTERNS_DIR
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +21,39 @@ class Evidence:
     start: int  # character offsets in Document.text, the source (not in its reading, plain)
     end: int
     page: int | None  # 1-based, for PDFs
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    """What a reader should know about a record: a code of patterns/warnings.yaml, the field it
+    concerns (None: the document), and what its text quotes or counts."""
+
+    code: str
+    field: str | None = None
+    params: dict = dataclasses.field(default_factory=dict, hash=False)
+
+    def text(self) -> str:
+        """The French sentence of patterns/warnings.yaml, rendered when a file is written."""
+        return catalogue()[self.code]["text"].format(field=self.field, **self.params)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "field": self.field, "params": self.params}
+
+
+def warning(code: str, field: str | None = None, **params: object) -> Warning:
+    """A warning of the catalogue, with the field its code always concerns unless given."""
+    return Warning(code, field or catalogue()[code].get("field"), params)
+
+
+def add_warning(record: dict, raised: Warning) -> None:
+    """A warning raised on a record already built: its text for users, its code beside."""
+    record["warnings"].append(raised.text())
+    record["warning_codes"].append(raised.as_dict())
+
+
+@cache
+def catalogue() -> dict:
+    return yaml.safe_load((PATTERNS_DIR / "warnings.yaml").read_bytes())
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +81,7 @@ class Document:
     source: str  # file name, as written in fichier_source
     text: str  # the text as read: the source that evidence quotes
     pages: list[PageInfo] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
     plain: str = ""  # the reading: the text normalised, markup blanked out
     lower: str = ""  # plain in lower case, same length and offsets
     scans: dict = field(default_factory=dict)  # page number -> OcrPage, for OCR'd pages
@@ -54,7 +93,7 @@ class Document:
         controls = len(CONTROL.findall(self.text))
         if controls:
             self.text = CONTROL.sub(" ", self.text)
-            self.warnings.append(f"{controls} caractère(s) de contrôle remplacé(s) par des espaces")
+            self.warnings.append(warning("caracteres_controle", count=controls))
         reading = normalise(blank_markup(self.text), [page.start for page in self.pages])
         self.plain, self.origin = reading.text, reading.origin
         self.warnings += reading.warnings

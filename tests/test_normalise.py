@@ -77,7 +77,7 @@ def test_a_damaged_label_is_read_mended_and_told_in_french_quoting_the_source():
     doc = Document("t.txt", "Centre fmancier : 0178-CMAR-SSFB\n")
     assert doc.plain.startswith("Centre financier : 0178-CMAR-SSFB")
     assert evidence_of(doc, "Centre financier").text == "Centre fmancier"
-    assert doc.warnings == [
+    assert [warning.text() for warning in doc.warnings] == [
         "libellé abîmé lu comme « Centre financier » : le texte porte « Centre fmancier »"
     ]
 

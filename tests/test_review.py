@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 
 import pytest
 from click.testing import CliRunner
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES
 from openpyxl import load_workbook
 
+import pipeline.model as model
 from pipeline.batch import Options, run
 from pipeline.cli import cli
 from pipeline.dataset.corrections import (
@@ -111,6 +113,7 @@ def test_a_party_beyond_the_delegant_and_the_delegataire_is_reviewed_on_its_own(
             "parties[0].nom": {"confidence": 0.5, "rule": "parties.name", "text": "Direction A"},
         },
         "warnings": [],
+        "warning_codes": [],
     }
     fields = fields_of(record, load_patterns()["review"])
     assert [field.key for field in fields if field.doubtful and field.key.startswith("parties")] == [
@@ -315,6 +318,55 @@ def test_a_correction_clears_the_warnings_it_answers_and_keeps_them_in_its_evide
     assert "le produit « Carbone » est cité" in published[BLANK_DATE]["avertissements"]
 
 
+def test_rewording_every_warning_changes_nothing_the_review_does(tmp_path, monkeypatch):
+    """The review, its priorities and the corrections go by a warning's code and field, never
+    by its French text: every text of the catalogue reworded, they do the same."""
+    options = Options(jobs=1, use_spacy=False, use_cache=False)
+    inbox = copied_samples(tmp_path / "in")
+    checked = SAMPLES[2].read_text(encoding="utf-8").replace("0203-47-01", "0148-47-01")
+    (inbox / SAMPLES[2].name).write_text(checked, encoding="utf-8")
+    write_corrections(inbox / "corrections.csv", [f"{BLANK_DATE},Date de signature,1er juillet 2021"])
+    run([inbox], tmp_path / "plain", options)
+    reworded = {
+        code: {**entry, "text": f"reformulé : {entry['text']}"} for code, entry in model.catalogue().items()
+    }
+    monkeypatch.setattr(model, "catalogue", lambda: reworded)
+    run([inbox], tmp_path / "reworded", options)
+
+    def behaviour(outdir) -> list[tuple]:
+        rows = rows_of(outdir / "review.csv")
+        return [
+            (row["fichier_source"], row["cle"], row["priorite"], bool(row["cle"]) and row["raison"])
+            for row in rows
+        ]
+
+    assert behaviour(tmp_path / "plain") == behaviour(tmp_path / "reworded")
+    told = [row["raison"] for row in rows_of(tmp_path / "reworded" / "review.csv") if not row["cle"]]
+    assert told and all(reason.startswith("reformulé : ") for reason in told)
+    plain, record = records_of(tmp_path / "plain")[BLANK_DATE], records_of(tmp_path / "reworded")[BLANK_DATE]
+    assert record["warning_codes"] == plain["warning_codes"]
+    assert record["evidence"]["date_signature"]["answers"] == [
+        "reformulé : date de signature laissée en blanc"
+    ]
+    checks = [
+        w["params"]["check"]
+        for w in records_of(tmp_path / "reworded")[SAMPLES[2].name]["warning_codes"]
+        if w["code"] == "verification_echouee"
+    ]
+    assert checks == ["domain_vs_programme"]
+
+
+def test_every_warning_raised_or_answered_has_its_french_text_and_no_other():
+    raised = set()
+    for path in (ROOT / "pipeline").rglob("*.py"):
+        raised |= set(re.findall(r'\bwarning\(\s*"(\w+)"', path.read_text(encoding="utf-8")))
+    assert raised == set(model.catalogue())
+    settings = load_patterns()["review"]
+    for rule in settings["answered_by"]:
+        assert set(rule["codes"]) <= raised
+        assert set(rule.get("checks", [])) <= set(settings["checks"])
+
+
 def test_nothing_about_corrections_reaches_the_published_columns(tmp_path):
     inbox = copied_samples(tmp_path / "in")
     write_corrections(
@@ -464,6 +516,7 @@ def record_for_corrections() -> dict:
         "reconduction_tacite": None,
         "evidence": {},
         "warnings": [],
+        "warning_codes": [],
     }
 
 

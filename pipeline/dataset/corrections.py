@@ -434,20 +434,22 @@ def drop_answered(record: dict, settings: dict) -> None:
     corrected = {
         dotted(key): entry for key, entry in record["evidence"].items() if entry.get("source") == "correction"
     }
-    kept = []
-    for warning in record["warnings"]:
-        answer = next((entry for key, entry in corrected.items() if answers(key, warning, settings)), None)
+    kept, kept_codes = [], []
+    for text, code in zip(record["warnings"], record["warning_codes"], strict=True):
+        answer = next((entry for key, entry in corrected.items() if answers(key, code, settings)), None)
         if answer is None:
-            kept.append(warning)
-        elif warning not in answer.setdefault("answers", []):
-            answer["answers"].append(warning)
-    record["warnings"] = kept
+            kept.append(text)
+            kept_codes.append(code)
+        elif text not in answer.setdefault("answers", []):
+            answer["answers"].append(text)
+    record["warnings"], record["warning_codes"] = kept, kept_codes
 
 
-def answers(key: str, warning: str, settings: dict) -> bool:
+def answers(key: str, warning: dict, settings: dict) -> bool:
+    """Whether a correction of the field `key` answers a warning ({code, field, params}), by
+    the rule of patterns/review.yaml answered_by for its code."""
     for rule in settings["answered_by"]:
-        match = re.match(rule["warning"], warning)
-        if match:
-            fields = [name.format(**match.groupdict()) for name in rule["fields"]]
+        if warning["code"] in rule["codes"] and warning["params"].get("check") in rule.get("checks", [None]):
+            fields = [name.format(field=warning["field"]) for name in rule["fields"]]
             return any(key == name or key.startswith(f"{name}.") for name in fields)
     return False

@@ -31,14 +31,14 @@ COLUMNS = [
 ]
 # Where a record comes from, not what was read in it.
 PLACE = {"rang_dans_fichier", "page_debut", "page_fin", "caractere_debut", "caractere_fin"}
-SKIPPED = {"id", "fichier_source", "evidence", "warnings", "pages", *PLACE}
+SKIPPED = {"id", "fichier_source", "evidence", "warnings", "warning_codes", "pages", *PLACE}
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "review.html"
 SNIPPET_CHARS = 200
 # Conventions on one review page: past it, the page is cut into parts that open in seconds.
 PART_SIZE = 500
 HIGH, MEDIUM, LOW = 1, 2, 3
 PRIORITIES = {HIGH: "1 - haute", MEDIUM: "2 - moyenne", LOW: "3 - basse"}
-CHECK_WARNING = "vérification échouée :"  # such a warning is already a reason of the fields it names
+CHECK_WARNING = "verification_echouee"  # such a warning is already a reason of the fields it names
 
 # The French name of each part of a dotted key; a part not listed is shown as written.
 LABELS = {
@@ -313,15 +313,14 @@ def review_rows(reviewed: list[tuple[dict, list[Field]]], settings: dict) -> lis
         for field in fields:
             if field.doubtful:
                 rows.append(review_row(record, field, settings))
-        for warning in record["warnings"]:
-            if not warning.startswith(CHECK_WARNING):
-                rows.append(
-                    {
-                        "fichier_source": record_source(record),
-                        "priorite": PRIORITIES[LOW],
-                        "raison": warning,
-                    }
-                )
+        for warning in document_warnings(record):
+            rows.append(
+                {
+                    "fichier_source": record_source(record),
+                    "priorite": PRIORITIES[LOW],
+                    "raison": warning,
+                }
+            )
     return sorted(rows, key=lambda row: (row["priorite"], row.get("score", 1.0)))
 
 
@@ -355,6 +354,13 @@ def excerpts(text: str, spans: list[tuple[int, int]], context: int) -> list[list
     return [[low, text[low:high]] for low, high in windows]
 
 
+def document_warnings(record: dict) -> list[str]:
+    """The texts of a record's warnings, but those of failed checks: these are reasons of the
+    fields they name."""
+    pairs = zip(record["warnings"], record["warning_codes"], strict=True)
+    return [text for text, code in pairs if code["code"] != CHECK_WARNING]
+
+
 def warning_kind(warning: str) -> str:
     """A warning without what it quotes or counts: warnings of one kind filter together."""
     return re.sub(r"\d+", "N", re.sub(r"« [^»]* »", "« … »", warning.split(" : ")[0]))
@@ -375,9 +381,7 @@ def page_data(
                 "id": record["id"],
                 "file": record_source(record),
                 "title": " → ".join(party_name(record, role) for role in ("delegant", "delegataire")),
-                "warnings": [
-                    [warning_kind(w), w] for w in record["warnings"] if not w.startswith(CHECK_WARNING)
-                ],
+                "warnings": [[warning_kind(w), w] for w in document_warnings(record)],
                 "pages": [[p["number"], p["method"], p["ocr_confidence"]] for p in record["pages"]],
                 "excerpts": contexts.get(record["id"], []),
                 "crops": {dotted(key): crop for key, crop in crops.get(record["id"], {}).items()},

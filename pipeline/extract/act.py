@@ -7,7 +7,7 @@ import regex
 
 from pipeline.extract.names import clean
 from pipeline.extract.values import parse_date
-from pipeline.model import Candidate, Document
+from pipeline.model import Candidate, Document, warning
 from pipeline.patterns import Patterns
 
 
@@ -106,7 +106,7 @@ def dated_heading(doc: Document, patterns: Patterns, end: int) -> Candidate | No
         return None
     first = min(found, key=lambda c: c.evidence.start)
     if len({c.value for c in found}) > 1:
-        doc.warnings.append("plusieurs dates dans l'en-tête de l'acte : la première est retenue")
+        doc.warnings.append(warning("dates_en_tete"))
         return Candidate(first.value, first.evidence, first.confidence * 0.7, first.rule)
     return first
 

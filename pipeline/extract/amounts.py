@@ -10,7 +10,7 @@ import regex
 
 from pipeline.extract.tables import Cell, Row, columns_of, is_grid, lines_of, rows_of, span_of
 from pipeline.extract.values import parse_number, words_to_number
-from pipeline.model import Candidate, Document
+from pipeline.model import Candidate, Document, Warning, warning
 from pipeline.patterns import Patterns
 
 __all__ = ["Amount", "Cell", "extract_amounts", "lines_of", "total_amount"]
@@ -657,7 +657,9 @@ def amount_value(match: regex.Match, patterns: Patterns) -> int | float:
     return parse_number(match["number"], match["cents"] or match["fraction"], factor)
 
 
-def figures_and_words(sentence: Cell, patterns: Patterns, warnings: list[str] | None = None) -> list[Figure]:
+def figures_and_words(
+    sentence: Cell, patterns: Patterns, warnings: list[Warning] | None = None
+) -> list[Figure]:
     """Amounts in figures and in words, in the order of the text; words with their figures in
     brackets, before or after them, are one amount, spanning both: "QUATRE CENT MILLE EUROS
     (400 000 €)", "400 000 € (quatre cent mille euros)"."""
@@ -676,7 +678,7 @@ def figures_and_words(sentence: Cell, patterns: Patterns, warnings: list[str] | 
                 found.append(Figure(value, match.start(), match.end(), "amounts.words"))
             continue
         if value and value != twin.value and warnings is not None:
-            warnings.append(f"montant en lettres ({value}) différent du montant en chiffres ({twin.value})")
+            warnings.append(warning("montant_lettres_different", words=value, figures=twin.value))
         start, end = min(twin.start, match.start()), max(twin.end, match.end())
         closing = re.match(r"[ \t]*\)", text[end:])
         end += closing.end() if closing else 0

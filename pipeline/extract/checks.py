@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from pipeline.extract.names import fold
+from pipeline.model import add_warning, warning
 
 
 def failed_checks(record: dict, earliest: date, today: date) -> list[tuple[str, list[str]]]:
@@ -121,8 +122,7 @@ def apply_checks(record: dict, settings: dict, today: date | None = None) -> Non
     """Mark the record with its failed checks, in its evidence and its warnings."""
     today = today or date.today()
     for name, fields in failed_checks(record, settings["earliest_signature"], today):
-        reason = settings["checks"][name]
-        record["warnings"].append(f"vérification échouée : {reason}")
+        add_warning(record, warning("verification_echouee", check=name, reason=settings["checks"][name]))
         for field in fields:
             entry = record["evidence"].get(field)
             if entry is None or entry.get("source") == "correction":

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 from pipeline.extract.names import clean
-from pipeline.model import Candidate, Document
+from pipeline.model import Candidate, Document, warning
 from pipeline.patterns import Patterns
 
 FIELDS = (
@@ -82,7 +82,7 @@ def extract_code(doc: Document, patterns: Patterns, name: str) -> Candidate | No
     counts = Counter(c.value for c in candidates)
     if len(counts) > 1 and name != "programme_libelle":
         values = ", ".join(sorted(str(v) for v in counts))
-        doc.warnings.append(f"{len(counts)} valeurs différentes pour {name} : {values}")
+        doc.warnings.append(warning("valeurs_differentes", name, count=len(counts), values=values))
     best = max(
         candidates,
         key=lambda c: (shaped(spec, c.value), c.confidence, counts[c.value], agreement(c.value, counts)),
@@ -113,9 +113,7 @@ def fix_ocr_digits(doc: Document, name: str, candidate: Candidate, patterns: Pat
     value = ocr_digits(str(candidate.value), patterns, name)
     if value == candidate.value:
         return candidate
-    doc.warnings.append(
-        f"{name} : « {candidate.value} » lu par OCR, corrigé en « {value} » d'après la forme du code"
-    )
+    doc.warnings.append(warning("code_corrige_ocr", name, read=candidate.value, value=value))
     return Candidate(value, candidate.evidence, candidate.confidence * 0.75, candidate.rule + ".ocr_fixed")
 
 
@@ -144,7 +142,7 @@ def derive_programme(doc: Document, found: dict[str, Candidate], patterns: Patte
     stated = found.get("programme")
     if stated and stated.value != derived:
         doc.warnings.append(
-            f"programme {stated.value} énoncé, mais l'UO {uo.value} relève du programme {derived}"
+            warning("programme_uo_differents", stated=stated.value, uo=uo.value, derived=derived)
         )
     if not stated or stated.value != derived:
         found["programme"] = Candidate(derived, uo.evidence, uo.confidence * 0.95, "chorus.programme.from_uo")

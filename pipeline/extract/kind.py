@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pipeline.errors import NotAConvention
 from pipeline.extract.segment import segment
-from pipeline.model import Candidate, Document
+from pipeline.model import Candidate, Document, warning
 from pipeline.patterns import Patterns
 
 LINE = re.compile(r"[^\n]*\n?")
@@ -29,7 +29,7 @@ def check_convention(doc: Document, patterns: Patterns) -> Candidate:
     if not kind.convention:
         raise NotAConvention(kind.reason)
     if kind.confidence < patterns["review"]["threshold"]:
-        doc.warnings.append(f"convention retenue sans certitude : {kind.reason}")
+        doc.warnings.append(warning("convention_incertaine", reason=kind.reason))
     return Candidate("convention", doc.evidence(*kind.span), kind.confidence, "kinds.convention")
 
 

@@ -10,7 +10,7 @@ import regex
 
 from pipeline.extract.names import clean, fold, org_name, person_name
 from pipeline.extract.segment import PartyBlock
-from pipeline.model import Candidate, Document
+from pipeline.model import Candidate, Document, warning
 from pipeline.patterns import Patterns
 
 ROLES = ("delegant", "delegataire")
@@ -231,8 +231,7 @@ def assign_roles(doc: Document, parties: list[Party], patterns: Patterns) -> Non
         else:
             continue
         doc.warnings.append(
-            f"rôle de « {name_of(party)} » lu comme {ROLE_LABELS[party.role]} : "
-            "il n'est pas énoncé dans son bloc"
+            warning("role_par_complement", party=name_of(party), role=ROLE_LABELS[party.role])
         )
     unknown = [p for p in parties if not p.role]
     if unknown and not any(p.role for p in parties):
@@ -324,7 +323,7 @@ def read_role(doc: Document, block: PartyBlock | None, patterns: Patterns) -> tu
         role = role_of(word, patterns)
         if role:
             if word not in rules[role]:
-                doc.warnings.append(f"mention de rôle « {match[0]} » lue comme {ROLE_LABELS[role]}")
+                doc.warnings.append(warning("mention_de_role", mention=match[0], role=ROLE_LABELS[role]))
             return role, word
     return None, ""
 

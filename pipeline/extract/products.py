@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.extract.names import clean, fold
-from pipeline.model import Candidate, Document
+from pipeline.model import Candidate, Document, warning
 from pipeline.patterns import Patterns
 
 
@@ -22,7 +22,7 @@ def extract_products(
         )
     for product in named:
         if fold(product.value) not in found:
-            doc.warnings.append(f"le produit « {product.value} » est cité dans le texte, mais sans montant")
+            doc.warnings.append(warning("produit_sans_montant", product=product.value))
     return list(found.values())
 
 

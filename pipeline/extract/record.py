@@ -19,7 +19,7 @@ from pipeline.extract.signature import (
     settle_roles,
 )
 from pipeline.extract.terms import extract_terms
-from pipeline.model import Candidate, Document, as_dict
+from pipeline.model import Candidate, Document, as_dict, warning
 from pipeline.patterns import Patterns
 
 PARTY_FIELDS = ("nom", "sigle", "adresse", "representant.nom", "representant.fonction")
@@ -91,9 +91,7 @@ def build_record(doc: Document, patterns: Patterns, nlp=None, kind: Candidate | 
         "montants": amounts,
     }
     if not parties:
-        doc.warnings.append(
-            "aucune partie trouvée : ni bloc « Entre … Et … », ni parties nommées aux signatures"
-        )
+        doc.warnings.append(warning("aucune_partie"))
     if cut is not None:
         drop_cut_values(doc, cut, found, lists)
     return assemble(doc, found, lists, parties)
@@ -104,10 +102,7 @@ def drop_cut_values(
 ) -> None:
     """A text cut short: what it does not reach stays null, and a value that runs into the cut
     is a piece of one, dropped."""
-    doc.warnings.append(
-        "le texte semble tronqué : il s'arrête au milieu d'une phrase, sans bloc de signature ; "
-        "ce qu'il n'atteint pas reste vide"
-    )
+    doc.warnings.append(warning("texte_tronque"))
     for key in [key for key, c in found.items() if c.evidence.end >= cut]:
         del found[key]
     for name, candidates in lists.items():
@@ -144,7 +139,9 @@ def assemble(
     )
     record["parties"] = [{"role": party.role, **party_values(party.fields)} for party in parties]
     record["evidence"] = evidence_of(found, lists, parties)
-    record["warnings"] = list(dict.fromkeys(doc.warnings))
+    warned = list(dict.fromkeys(doc.warnings))
+    record["warnings"] = [w.text() for w in warned]
+    record["warning_codes"] = [w.as_dict() for w in warned]
     record["pages"] = [as_dict(page) for page in doc.pages]
     return record
 

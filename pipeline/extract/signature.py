@@ -15,7 +15,7 @@ from pipeline.extract.nlp import person_by_model
 from pipeline.extract.parties import Party, role_of
 from pipeline.extract.segment import Span
 from pipeline.extract.values import parse_date
-from pipeline.model import Candidate, Document
+from pipeline.model import Candidate, Document, warning
 from pipeline.patterns import Patterns
 
 
@@ -65,9 +65,9 @@ def fait_place_date(doc: Document, span: Span, patterns: Patterns) -> dict[str, 
             parsed, doc.evidence(start, start + len(date_match[0])), 0.9, "signature.date"
         )
         if place and place["word"].lower() == "le":
-            doc.warnings.append("lieu et date de signature lus sur une ligne « Fait le … à … » inversée")
+            doc.warnings.append(warning("fait_le_inverse"))
     else:
-        doc.warnings.append("date de signature laissée en blanc")
+        doc.warnings.append(warning("date_signature_blanc"))
     return found
 
 
@@ -183,9 +183,7 @@ def fill_roles_by_order(doc: Document, found: list[Candidate]) -> None:
         old = found[i]
         signatory = Signatory(old.value.nom, role, old.value.fonction, old.value.par_delegation)
         found[i] = Candidate(signatory, old.evidence, 0.6, "signature.signatory_by_order")
-    doc.warnings.append(
-        "rôles des signataires non indiqués : le premier signataire est pris pour le délégant"
-    )
+    doc.warnings.append(warning("roles_signataires_par_ordre"))
 
 
 def inherit_headings(found: list[Candidate], headings: list[str | None]) -> None:
@@ -382,9 +380,7 @@ def settle_roles(
             party.role_source = other.role_source = "signature"
             return
         previous = index
-    doc.warnings.append(
-        "rôles des parties non énoncés : la première partie nommée est prise pour le délégant"
-    )
+    doc.warnings.append(warning("roles_parties_par_ordre"))
 
 
 def party_represented_by(text: str, parties: list[Party], patterns: Patterns) -> Party | None:
@@ -411,7 +407,7 @@ def parties_from_signatures(doc: Document, signatories: list[Candidate]) -> list
             )
             parties.append(party)
     if parties:
-        doc.warnings.append("pas de bloc des parties : parties lues dans le bloc des signatures")
+        doc.warnings.append(warning("parties_des_signatures"))
     return parties
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import EmptyFile, NoText, TooLarge, UnreadableText, UnsupportedFormat
-from pipeline.model import Document, Limits, PageInfo
+from pipeline.model import Document, Limits, PageInfo, Warning, warning
 from pipeline.read.normalise import printed_hyphens
 
 if TYPE_CHECKING:
@@ -68,9 +68,7 @@ def read_file(path: Path, limits: Limits = Limits()) -> Document:
         fixed = undo_mojibake(text)
         doc = Document(shown(path.name), fixed, [PageInfo(1, 0, "text")], repaired)
         if fixed != text:
-            doc.warnings.append(
-                "texte réparé : il avait été enregistré en UTF-8 lu comme du Windows-1252 (« Ã© » pour « é »)"
-            )
+            doc.warnings.append(warning("mojibake_repare"))
         return doc
     if suffix in PDF_SUFFIXES:
         return assemble(shown(path.name), read_pdf_pages(path, limits))
@@ -104,12 +102,12 @@ def escaped(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def decode(raw: bytes) -> tuple[str, list[str]]:
+def decode(raw: bytes) -> tuple[str, list[Warning]]:
     """UTF-8 when it is (a few stray bytes repaired where they are), UTF-16 when it says so or
     looks so, else the most likely legacy encoding (Windows-1252, Latin-1…); with a warning
     for each repair."""
     wide = utf16(raw)
-    repairs: list[str] = []
+    repairs: list[Warning] = []
     if wide:
         text = raw.decode(wide, errors="replace")
     else:
@@ -135,7 +133,7 @@ def utf16(raw: bytes) -> str | None:
     return None
 
 
-def narrow(raw: bytes) -> tuple[str, list[str]]:
+def narrow(raw: bytes) -> tuple[str, list[Warning]]:
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError:
@@ -151,7 +149,7 @@ def narrow(raw: bytes) -> tuple[str, list[str]]:
     return raw.decode(guess.encoding, errors="replace"), []
 
 
-def utf8_repaired(raw: bytes) -> tuple[str, list[str]] | None:
+def utf8_repaired(raw: bytes) -> tuple[str, list[Warning]] | None:
     """A UTF-8 text with a few bytes that are not (a word pasted from a Windows-1252 text, a
     character cut in two), each read as Windows-1252 where it is; None when the text holds
     fewer accented characters in UTF-8 than stray bytes: it is in another encoding."""
@@ -162,11 +160,8 @@ def utf8_repaired(raw: bytes) -> tuple[str, list[str]] | None:
     fixed = STRAY_BYTE.sub(lambda m: bytes([ord(m[0]) - 0xDC00]).decode("cp1252", errors="replace"), text)
     lines = sorted({text.count("\n", 0, m.start()) + 1 for m in STRAY_BYTE.finditer(text)})
     where = ", ".join(map(str, lines[:5])) + ("…" if len(lines) > 5 else "")
-    warning = (
-        f"texte UTF-8 réparé : {len(stray)} octet(s) invalide(s) lu(s) en Windows-1252, "
-        f"ligne{'s' if len(lines) > 1 else ''} {where}"
-    )
-    return fixed, [warning]
+    where = f"ligne{'s' if len(lines) > 1 else ''} {where}"
+    return fixed, [warning("octets_invalides", count=len(stray), lines=where)]
 
 
 def undo_mojibake(text: str) -> str:
@@ -402,11 +397,11 @@ def cut_line(page: PageText, end: str) -> PageText:
     return replace(page, text=kept, ocr=replace(page.ocr, words=words, text=kept))
 
 
-def page_warnings(number: int, page: PageText) -> list[str]:
+def page_warnings(number: int, page: PageText) -> list[Warning]:
     if page.method == "skipped":
-        return [f"page {number} non lue : la limite de temps par fichier (--max-seconds) est atteinte"]
+        return [warning("page_non_lue", page=number)]
     if page.method == "ocr" and not page.text.strip():
-        return [f"page {number} : l'OCR n'y a trouvé aucun texte"]
+        return [warning("page_sans_texte", page=number)]
     if page.confidence is not None and page.confidence < LOW_OCR_CONFIDENCE:
-        return [f"page {number} : OCR peu sûr ({page.confidence:.0f}/100), vérifier ses valeurs"]
+        return [warning("ocr_peu_sur", page=number, confidence=page.confidence)]
     return []

@@ -15,6 +15,7 @@ import regex
 import yaml
 
 from pipeline import PATTERNS_DIR
+from pipeline.model import Warning, warning
 from pipeline.patterns import compile_pattern
 
 # PDFium's mark for a hyphen that ends a line, then the space a PDF reader joined the next line with.
@@ -40,7 +41,7 @@ class Edit:
 class Reading:
     text: str
     origin: list[int]  # for each character of text (and its end), its offset in the source
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +332,7 @@ def spaced_edits(text: str, settings: dict) -> list[Edit]:
 # --- Damaged labels ---------------------------------------------------------------------------
 
 
-def label_edits(text: str, settings: dict, warnings: list[str]) -> list[Edit]:
+def label_edits(text: str, settings: dict, warnings: list[Warning]) -> list[Edit]:
     """Phrases read as a Chorus label they nearly spell, each told in a warning."""
     words = list(WORD.finditer(text))
     written = list(map(itemgetter(0), words))
@@ -371,7 +372,7 @@ def label_edits(text: str, settings: dict, warnings: list[str]) -> list[Edit]:
         start, end = phrase[0].start(), phrase[-1].end()
         mended, _ = applied(text[:end], fixes)
         source = " ".join(text[start:end].split())
-        warnings.append(f"libellé abîmé lu comme « {mended[start:]} » : le texte porte « {source} »")
+        warnings.append(warning("libelle_abime", read=mended[start:], source=source))
         edits += fixes
         resume = index + len(found)
     return edits
